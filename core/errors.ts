@@ -24,10 +24,15 @@ export const ErrorCodes = {
   FG_ERR_SAFETY_PREFIX_LENGTH: 'prefix is shorter than the configured minimum',
   FG_ERR_SAFETY_DEFAULT_ROUTE: 'a default route is never announced',
   FG_ERR_SAFETY_CAP: 'the cap on active rules of this kind is reached',
+  FG_ERR_SAFETY_INVALID_TARGET: 'intent target or next hop is not a valid address or prefix of its family',
   // Appliance
   FG_ERR_LISTEN: 'could not bind a listening socket',
   FG_ERR_STORE: 'the state store failed',
   FG_ERR_COMPONENT_START: 'a component failed to start',
+  // HTTP API responses (the code in the JSON error body)
+  FG_ERR_HTTP_BAD_REQUEST: 'request parameters failed validation',
+  FG_ERR_HTTP_NOT_FOUND: 'no such resource',
+  FG_ERR_HTTP_INTERNAL: 'the API failed to serve the request',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -37,7 +42,12 @@ export class FloodgateError extends Error {
   /** Machine-readable context: what was being done, to what, with which values. */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
     super(`${code}: ${message}`, options);
     this.name = 'FloodgateError';
     this.code = code;

@@ -1,0 +1,58 @@
+/**
+ * The one persistence interface: incidents, mitigations and the audit chain. The appliance,
+ * the dispatcher and the API talk only to this, so a server database can replace the embedded
+ * SQLite file without touching them. Every failure is a FloodgateError FG_ERR_STORE.
+ */
+import type { AuditEntry, AuditInput, ChainVerification } from '../../core/audit/chain.js';
+import type { Incident, IncidentState } from '../../core/incident/incident.js';
+import type { MitigationRecord, MitigationState } from '../../core/mitigation/mitigation.js';
+
+export interface IncidentQuery {
+  state?: IncidentState;
+  /** Most incidents to return; all when absent. */
+  limit?: number;
+  /** Only incidents that were open at some point at or after this time: still open, or closed since. */
+  sinceMs?: number;
+}
+
+export interface MitigationQuery {
+  incidentId?: string;
+  /** Any of these states; all states when absent. */
+  states?: readonly MitigationState[];
+  /** Most records to return; all when absent. */
+  limit?: number;
+}
+
+export interface AuditQuery {
+  /** Entries with a larger seq only (paging); from the first entry when absent. */
+  afterSeq?: number;
+  /** Most entries to return; all when absent. */
+  limit?: number;
+}
+
+export interface Store {
+  /** Inserts or replaces the incident with this id. */
+  saveIncident(incident: Incident): void;
+  getIncident(id: string): Incident | undefined;
+  /** Newest opened first. */
+  listIncidents(query?: IncidentQuery): Incident[];
+
+  /** Inserts or replaces the mitigation record with this id. */
+  saveMitigation(record: MitigationRecord): void;
+  getMitigation(id: string): MitigationRecord | undefined;
+  /** Most recently updated first. */
+  listMitigations(query?: MitigationQuery): MitigationRecord[];
+
+  /**
+   * Chains the input onto the last entry and stores it, in one transaction: concurrent writers
+   * (even other processes on the same file) can never fork the chain or reuse a seq.
+   */
+  appendAudit(input: AuditInput): AuditEntry;
+  /** Oldest first, in seq order. */
+  listAudit(query?: AuditQuery): AuditEntry[];
+  /** Re-hashes the whole audit chain from its first entry. */
+  verifyAudit(): ChainVerification;
+
+  /** Releases the database; further calls fail with FG_ERR_STORE. Safe to call twice. */
+  close(): void;
+}
