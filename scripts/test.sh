@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite on a fresh Debian machine. Installs what the tests need first:
+# the real flow exporters and traffic generator they drive are Debian packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+require_node 20
+apt_ensure python3 make g++ softflowd python3-scapy
+npm_build
+log "typecheck"
+npx tsc -p tsconfig.json --noEmit
+log "lint and format check"
+npx biome check .
+log "tests"
+npx vitest run "$@"
