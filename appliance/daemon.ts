@@ -2,6 +2,7 @@
  * `floodgate run`: wires collectors -> detector -> planner -> dispatcher -> adapters, with the
  * store and the HTTP API beside them. This file only wires; each stage lives in its own folder.
  */
+import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { MitigationAdapter } from '../adapters/contract.js';
 import { createAdapterRegistry, registerBuiltinAdapters } from '../adapters/registry.js';
@@ -56,7 +57,8 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   }
 
-  const detector = createDetector(config.detection);
+  // A random hash seed per run stops an attacker from aiming destinations at one bucket chain.
+  const detector = createDetector(config.detection, { hashSeed: randomInt(2 ** 32) });
   const dispatcher = createDispatcher({ store, adapters: active, caps: config.mitigation.caps, logger, now });
   const collector = createUdpCollector(config.collectors, {
     onBatch: (batch) => detector.ingest(batch),

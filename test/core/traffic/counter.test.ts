@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { FRAGMENT_YES } from '../../../core/flow/flow-batch.js';
+import { parsePrefix } from '../../../core/net/address.js';
+import { TrafficCounter } from '../../../core/traffic/counter.js';
+import { emptyRateSample } from '../../../core/traffic/second-ring.js';
+import { batchOf, T0 } from '../synthetic-flows.js';
+
+function counterFor(prefixes: string[], hostCapacity = 64) {
+  return new TrafficCounter({
+    networks: prefixes.map((p) => parsePrefix(p)!),
+    windowSeconds: 3,
+    hostCapacity,
+  });
+}
+
+function hostId(counter: TrafficCounter, address: string): number {
+  const lookup = batchOf([{ dst: address, packets: 1, arrivalMs: 0 }]);
+  return counter.hosts.lookupRow(lookup.dstAddr, 0);
+}
+
+function rateOf(counter: TrafficCounter, address: string, nowMs: number) {
+  const out = emptyRateSample();
+  const id = hostId(counter, address);
+  if (id < 0) throw new Error(`${address} is not tracked`);
+  counter.hostRates(id, nowMs, out);
+  return out;
+}
+
+describe('TrafficCounter', () => {
+  it('spreads a record over its duration ending at arrival, whatever the exporter clock says', () => {
+    const counter = counterFor(['203.0.113.0/24']);
+    // 10 s, 100k packets, exporter clock an hour off: 10k pps over [T0 - 10 s, T0].
+    counter.ingest(
+      batchOf([
+        {
+          dst: '203.0.113.5',
+          packets: 100_000,
+          bytes: 50_000_000,
+          durationMs: 10_000,
+          arrivalMs: T0,
+          exporterSkewMs: 3_600_000,
+        },
+      ]),
+    );
+    const r = rateOf(counter, '203.0.113.5', T0 + 400);
+    expect(r.pps).toBeCloseTo(10_000, 6);
+    expect(r.bps).toBeCloseTo(40_000_000, 3);
+    // Not a spike: 3 s of window hold 3/10 of the record.
+    expect(r.packets).toBeCloseTo(30_000, 6);
+  });
+
+  it('counts a record with a negative duration at its arrival and reports the clamp', () => {
+    const counter = counterFor(['203.0.113.0/24']);
+    const batch = batchOf([{ dst: '203.0.113.5', packets: 300, arrivalMs: T0 - 500 }]);
+    batch.startMs[0] = batch.endMs[0]! + 5_000;
+    counter.ingest(batch);
+    expect(rateOf(counter, '203.0.113.5', T0).packets).toBe(300);
+    expect(counter.stats().clampedDurationRecords).toBe(1);
+  });
+
+  it('does not count destinations outside the monitored networks', () => {
+    const counter = counterFor(['203.0.113.0/24', '2001:db8::/32']);
+    counter.ingest(
+      batchOf([
+        { dst: '198.51.100.7', packets: 1000, arrivalMs: T0 },
+        { dst: '2001:db9::1', packets: 1000, arrivalMs: T0 },
+        { dst: '203.0.113.9', packets: 10, arrivalMs: T0 },
+      ]),
+    );
+    const s = counter.stats();
+    expect(s.recordsIngested).toBe(3);
+    expect(s.recordsOutsideNetworks).toBe(2);
+    expect(s.trackedHosts).toBe(1);
+    expect(hostId(counter, '198.51.100.7')).toBe(-1);
+  });
+
+  it('assigns each host its longest matching network and keeps per-network totals', () => {
+    const counter = counterFor(['10.0.0.0/8', '10.1.0.0/16']);
+    counter.ingest(
+      batchOf([
+        { dst: '10.1.2.3', packets: 3000, arrivalMs: T0 - 100 },
+        { dst: '10.2.0.1', packets: 6000, arrivalMs: T0 - 100 },
+        { dst: '10.2.0.2', packets: 6000, arrivalMs: T0 - 100 },
+      ]),
+    );
+    expect(counter.networkOf(hostId(counter, '10.1.2.3'))).toBe(1);
+    expect(counter.networkOf(hostId(counter, '10.2.0.1'))).toBe(0);
+    const out = emptyRateSample();
+    counter.networkRates(0, T0 + 100, out);
+    expect(out.packets).toBe(12_000);
+    counter.networkRates(1, T0 + 100, out);
+    expect(out.packets).toBe(3000);
+    expect(counter.networkRecords(0)).toBe(2);
+  });
+
+  it('counts the composition of a host traffic for the classifier', () => {
+    const counter = counterFor(['203.0.113.0/24']);
+    const dst = '203.0.113.5';
+    counter.ingest(
+      batchOf([
+        { dst, protocol: 17, srcPort: 123, dstPort: 51000, packets: 500, arrivalMs: T0 },
+        { dst, protocol: 17, srcPort: 53, dstPort: 52000, packets: 100, arrivalMs: T0 },
+        { dst, protocol: 17, srcPort: 40000, dstPort: 53, packets: 50, arrivalMs: T0 },
+        { dst, protocol: 6, tcpFlags: 0x02, dstPort: 80, packets: 200, arrivalMs: T0 },
+        { dst, protocol: 6, tcpFlags: 0x10, dstPort: 443, packets: 40, arrivalMs: T0 },
+        { dst, protocol: 6, tcpFlags: 0x1b, dstPort: 443, packets: 60, arrivalMs: T0 },
+        { dst, protocol: 1, packets: 30, arrivalMs: T0 },
+        { dst, protocol: 47, packets: 20, arrivalMs: T0 },
+        { dst, protocol: 50, packets: 10, arrivalMs: T0 },
+        { dst, protocol: 17, srcPort: 0, dstPort: 0, fragment: FRAGMENT_YES, packets: 70, arrivalMs: T0 },
+      ]),
+    );
+    const b = counter.hostBreakdown(hostId(counter, dst), T0 + 1000);
+    expect(b).toMatchObject({
+      packets: 1080,
+      udp: 720,
+      tcp: 300,
+      icmp: 30,
+      gre: 20,
+      other: 10,
+      tcpSynOnly: 200,
+      tcpAckRstOnly: 40,
+      fragments: 70,
+    });
+    expect(b.udpReflectorPorts).toEqual([
+      { port: 123, packets: 500 },
+      { port: 53, packets: 100 },
+    ]);
+    // Space-saving keeps 4 ports per generation; the leaders are exact here.
+    expect(b.topDestinationPorts[0]).toEqual({ port: 51000, packets: 500 });
+    expect(b.topDestinationPorts.map((p) => p.port)).toContain(80);
+  });
+
+  it('forgets the breakdown once two windows have passed without traffic', () => {
+    const counter = counterFor(['203.0.113.0/24']);
+    counter.ingest(batchOf([{ dst: '203.0.113.5', protocol: 1, packets: 30, arrivalMs: T0 }]));
+    const id = hostId(counter, '203.0.113.5');
+    expect(counter.hostBreakdown(id, T0 + 2_000).icmp).toBe(30);
+    expect(counter.hostBreakdown(id, T0 + 7_000).packets).toBe(0);
+  });
+
+  it('never reports random destination ports as top ports', () => {
+    const counter = counterFor(['203.0.113.0/24']);
+    const flows = Array.from({ length: 5000 }, (_, i) => ({
+      dst: '203.0.113.5',
+      protocol: 6,
+      tcpFlags: 0x02,
+      dstPort: 1024 + ((i * 7919) % 60000),
+      packets: 1,
+      arrivalMs: T0,
+    }));
+    counter.ingest(batchOf(flows));
+    const b = counter.hostBreakdown(hostId(counter, '203.0.113.5'), T0 + 500);
+    for (const p of b.topDestinationPorts) expect(p.packets).toBeLessThan(5);
+  });
+
+  it('counts hosts beyond capacity as overflow, still in their network total, with fixed memory', () => {
+    const counter = counterFor(['10.0.0.0/8'], 100);
+    const memory = counter.memoryBytes;
+    const flows = Array.from({ length: 1000 }, (_, i) => ({
+      dst: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      packets: 10,
+      arrivalMs: T0,
+    }));
+    counter.ingest(batchOf(flows));
+    const s = counter.stats();
+    expect(s.trackedHosts).toBe(100);
+    expect(s.overflowRecords).toBe(900);
+    expect(counter.memoryBytes).toBe(memory);
+    const out = emptyRateSample();
+    counter.networkRates(0, T0 + 1000, out);
+    expect(out.packets).toBe(10_000);
+  });
+
+  it('evicts idle hosts, which can then be tracked again from zero', () => {
+    const counter = counterFor(['203.0.113.0/24'], 2);
+    counter.ingest(
+      batchOf([
+        { dst: '203.0.113.1', packets: 10, arrivalMs: T0 },
+        { dst: '203.0.113.2', packets: 10, arrivalMs: T0 + 60_000 },
+      ]),
+    );
+    expect(counter.evictIdle(T0 + 90_000, 60_000)).toBe(1);
+    expect(hostId(counter, '203.0.113.1')).toBe(-1);
+    counter.ingest(batchOf([{ dst: '203.0.113.3', packets: 5, arrivalMs: T0 + 90_000 }]));
+    expect(rateOf(counter, '203.0.113.3', T0 + 91_000).packets).toBe(5);
+    expect(counter.stats().evictedHosts).toBe(1);
+  });
+
+  it('tracks IPv6 hosts', () => {
+    const counter = counterFor(['2001:db8::/32']);
+    counter.ingest(batchOf([{ dst: '2001:db8::5', packets: 900, durationMs: 3000, arrivalMs: T0 }]));
+    expect(rateOf(counter, '2001:db8::5', T0).pps).toBeCloseTo(300, 6);
+  });
+});
