@@ -4,7 +4,14 @@
  */
 import type { MitigationIntent } from './intent.js';
 
-export const MITIGATION_STATES = ['pending', 'applying', 'active', 'withdrawing', 'withdrawn', 'failed'] as const;
+export const MITIGATION_STATES = [
+  'pending',
+  'applying',
+  'active',
+  'withdrawing',
+  'withdrawn',
+  'failed',
+] as const;
 export type MitigationState = (typeof MITIGATION_STATES)[number];
 
 export interface MitigationRecord {

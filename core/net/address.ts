@@ -73,7 +73,9 @@ function parseIPv6Groups(text: string): number[] | undefined {
 }
 
 /** Parses an IPv4 or IPv6 address into 4 words; undefined when it is not one. */
-export function parseAddress(text: string): { version: IpVersion; words: [number, number, number, number] } | undefined {
+export function parseAddress(
+  text: string,
+): { version: IpVersion; words: [number, number, number, number] } | undefined {
   const v4 = parseIPv4(text);
   if (v4 !== undefined) return { version: 4, words: [0, 0, 0xffff, v4] };
   if (!text.includes(':')) return undefined;
