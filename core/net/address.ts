@@ -127,7 +127,7 @@ export function prefixContainsRow(prefix: Prefix, column: Uint32Array, row: numb
   let bits = prefix.version === 4 ? 96 + prefix.length : prefix.length;
   for (let w = 0; w < 4; w++) {
     if (bits <= 0) return true;
-    const keep = bits >= 32 ? 32 : bits;
+    const keep = Math.min(bits, 32);
     const mask = keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
     if (((column[a + w]! ^ prefix.words[w]!) & mask) !== 0) return false;
     bits -= 32;
