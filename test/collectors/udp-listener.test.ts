@@ -140,7 +140,7 @@ describe('UDP collector', () => {
     const { collector, batches } = await startCollector(config(['127.0.0.1:0']));
     const port = collector.boundAddresses()[0]!.port;
     await send(encodeNetflowV5({}, [{}, {}]).subarray(0, 60), port);
-    await send(Uint8Array.of(0, 10, 0, 16, 0, 0, 0, 0), port);
+    await send(Uint8Array.of(0, 7, 0, 1, 0, 0, 0, 0), port); // NetFlow v7: no decoder
     await send(encodeNetflowV5(), port);
     await waitFor(() => batches.length === 1, 'the good datagram');
     const e = collector.stats().exporters[0]!;
