@@ -21,7 +21,11 @@ import {
   FlowCounters,
   type FlowCountersSnapshot,
 } from './exporter-stats.js';
+import { IpfixDecoder } from './ipfix/ipfix.js';
 import { NetflowV5Decoder } from './netflow/v5.js';
+import { NetflowV9Decoder } from './netflow/v9.js';
+import { SflowV5Decoder } from './sflow/v5.js';
+import { FlowTemplates } from './template/flow-templates.js';
 
 export type WireProtocol = 'netflow-v5' | 'netflow-v9' | 'ipfix' | 'sflow-v5';
 
@@ -300,11 +304,15 @@ export interface DecoderTableConfig {
   exporters: { allow: readonly string[] };
 }
 
-/** The table with every decoder Floodgate ships registered. */
+/**
+ * The table with every decoder Floodgate ships registered. `templates` holds the NetFlow v9
+ * and IPFIX template state; pass one to persist it (exportTemplates/importTemplates).
+ */
 export function createDecoderTable(
   config: DecoderTableConfig,
-  options: { logger?: Logger; maxExporters?: number } = {},
+  options: { logger?: Logger; maxExporters?: number; templates?: FlowTemplates } = {},
 ): DecoderTable {
+  const { templates = new FlowTemplates(), ...tableOptions } = options;
   const allow = config.exporters.allow.map((text) => {
     const p = parsePrefix(text);
     if (!p) {
@@ -319,7 +327,10 @@ export function createDecoderTable(
     }
     return p;
   });
-  const table = new DecoderTable({ defaultSamplingRate: config.defaultSamplingRate, allow, ...options });
+  const table = new DecoderTable({ defaultSamplingRate: config.defaultSamplingRate, allow, ...tableOptions });
   table.register('netflow-v5', new NetflowV5Decoder());
+  table.register('netflow-v9', new NetflowV9Decoder(templates.v9));
+  table.register('ipfix', new IpfixDecoder(templates.ipfix));
+  table.register('sflow-v5', new SflowV5Decoder());
   return table;
 }

@@ -1,0 +1,339 @@
+/**
+ * Real pmacctd (sfprobe plugin, sampling 1 in 1) exports generated captures as sFlow v5;
+ * Floodgate's decoder table must account for every packet and byte of the ground truth exactly,
+ * per destination and protocol, with bytes as IP packet lengths. tshark decodes the same
+ * datagrams independently and must agree on every sample, including that sFlow's frame_length
+ * is the IP length + 14 (Ethernet header) + 4 (FCS), which is why the decoder does not use it.
+ *
+ * Needs the Debian packages pmacct, tshark and python3-scapy; fails naming them when missing.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDecoderTable } from '../../../collectors/registry.js';
+import { FlowBatch, FRAGMENT_NO, FRAGMENT_YES } from '../../../core/flow/flow-batch.js';
+import { flowRows } from '../../helpers/flow-row.js';
+import { frame, ipv4Udp, writePcap } from '../../helpers/pcap-writer.js';
+import { runPmacctdSfprobe } from '../../lab/pmacctd-sfprobe.js';
+import { runProcess } from '../../lab/run-process.js';
+import {
+  collectDatagrams,
+  type DatagramSink,
+  makeScenario,
+  type ReceivedDatagram,
+  requireTool,
+  type ScenarioTruth,
+} from '../../lab/scenario.js';
+import { buildEdgeCapture, type EdgeCapture, type EdgeTruth } from './edge-capture.js';
+
+type Row = ReturnType<typeof flowRows>[number];
+
+const NTP_TARGET = '203.0.113.10';
+const SYN_TARGET = '203.0.113.20';
+const ICMP_TARGET = '203.0.113.40';
+const UDP_FLOOD_TARGET = '203.0.113.50';
+const SUB_AGENT = 7;
+const IF_INDEX = 5;
+
+interface Decoded {
+  /** Rows of each datagram, in datagram order. */
+  perDatagram: Row[][];
+  rows: Row[];
+  errors: Record<string, number>;
+  notices: Record<string, number>;
+}
+
+function decodeAll(datagrams: readonly ReceivedDatagram[]): Decoded {
+  const table = createDecoderTable({ defaultSamplingRate: 1, exporters: { allow: [] } });
+  const perDatagram: Row[][] = [];
+  const batch = new FlowBatch(512);
+  const noSink = () => {
+    throw new Error('a datagram of more than 512 samples');
+  };
+  for (const d of datagrams) {
+    table.decode(d.data, d.from, d.arrivalMs, batch, noSink);
+    perDatagram.push(flowRows(batch));
+    batch.clear();
+  }
+  const totals = table.snapshot().totals;
+  return { perDatagram, rows: perDatagram.flat(), errors: totals.errors, notices: totals.notices };
+}
+
+/** sFlow datagram sequence numbers (IPv4 agent: at byte 16) must run 1..N: nothing lost. */
+function sequences(datagrams: readonly ReceivedDatagram[]): number[] {
+  return datagrams.map((d) => d.data.readUInt32BE(16)).sort((a, b) => a - b);
+}
+
+function totalsBy(
+  rows: readonly Row[],
+  key: (r: Row) => string,
+): Record<string, { packets: number; bytes: number }> {
+  const out: Record<string, { packets: number; bytes: number }> = {};
+  for (const r of rows) {
+    const k = key(r);
+    const t = out[k] ?? { packets: 0, bytes: 0 };
+    t.packets += r.packets!;
+    t.bytes += r.bytes!;
+    out[k] = t;
+  }
+  return out;
+}
+
+async function exportWithPmacctd(
+  pcapPath: string,
+  dir: string,
+): Promise<{ sink: DatagramSink; datagrams: ReceivedDatagram[] }> {
+  const sink = await collectDatagrams(0);
+  const run = await runPmacctdSfprobe({
+    pcapPath,
+    dir,
+    port: sink.port,
+    subAgentId: SUB_AGENT,
+    ifIndex: IF_INDEX,
+  });
+  expect(run.completed, `pmacctd exited with ${run.exitCode}:\n${run.stderr}`).toBe(true);
+  const datagrams = await sink.settle({ atLeast: 1, quietMs: 500, timeoutMs: 10_000 });
+  return { sink, datagrams };
+}
+
+describe('pmacctd sfprobe sFlow v5 from a generated attack capture', () => {
+  let dir = '';
+  let sink: DatagramSink | undefined;
+  let truth: ScenarioTruth;
+  let datagrams: ReceivedDatagram[];
+  let decoded: Decoded;
+  let sinkPort = 0;
+
+  beforeAll(async () => {
+    requireTool('pmacctd');
+    requireTool('python3-scapy');
+    requireTool('tshark');
+    dir = mkdtempSync(join(tmpdir(), 'fg-lab-sflow-'));
+    const scenario = await makeScenario(
+      {
+        seed: 7,
+        startEpoch: Math.floor(Date.now() / 1000) - 30,
+        durationSeconds: 3,
+        streams: [
+          { kind: 'udp-reflection', dst: NTP_TARGET, srcPort: 123, sources: 2000, pps: 2000, size: 496 },
+          { kind: 'syn-flood', dst: SYN_TARGET, dstPort: 80, sources: 3000, pps: 1500 },
+          { kind: 'icmp-flood', dst: ICMP_TARGET, sources: 300, pps: 500 },
+          {
+            kind: 'udp-flood',
+            dst: UDP_FLOOD_TARGET,
+            dstPorts: [53, 80],
+            sources: 1000,
+            pps: 500,
+            size: 200,
+          },
+          { kind: 'tcp-session', client: '198.51.100.7', server: '203.0.113.30', port: 443, packets: 200 },
+          { kind: 'dns', client: '198.51.100.8', resolver: '203.0.113.53', queries: 50 },
+          { kind: 'udp-stream', src: '198.51.100.9', dst: '203.0.113.60', pps: 50, size: 200 },
+        ],
+        filler: { packets: 3000, flows: 300 },
+      },
+      dir,
+    );
+    truth = scenario.truth;
+    const exported = await exportWithPmacctd(scenario.pcapPath, dir);
+    sink = exported.sink;
+    sinkPort = sink.port;
+    datagrams = exported.datagrams;
+    decoded = decodeAll(datagrams);
+  }, 120_000);
+
+  afterAll(async () => {
+    await sink?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('receives every datagram pmacctd sent and decodes all of them without error', () => {
+    expect(sink!.errors).toEqual([]);
+    expect(sequences(datagrams)).toEqual(Array.from({ length: datagrams.length }, (_, i) => i + 1));
+    expect(decoded.errors).toEqual({});
+    // Every sample is an IP packet with its header: nothing skipped, no default rate.
+    expect(decoded.notices).toEqual({});
+    // One row per sampled packet; pmacctd may lose some of the filler at end of file, never more.
+    expect(decoded.rows.length).toBeLessThanOrEqual(truth.packets);
+    expect(decoded.rows.length).toBeGreaterThan(truth.packets - truth.filler.packets);
+  });
+
+  it('counts exactly the packets and bytes of the ground truth per destination and protocol', () => {
+    const got = totalsBy(decoded.rows, (r) => `${r.dstAddr}/${r.protocol}`);
+    const expected: Record<string, { packets: number; bytes: number }> = {};
+    for (const [dst, d] of Object.entries(truth.destinations)) {
+      for (const [proto, counted] of Object.entries(d.protocols)) expected[`${dst}/${proto}`] = counted;
+    }
+    expect(Object.keys(expected)).toEqual(
+      expect.arrayContaining([
+        `${NTP_TARGET}/17`,
+        `${SYN_TARGET}/6`,
+        `${ICMP_TARGET}/1`,
+        `${UDP_FLOOD_TARGET}/17`,
+      ]),
+    );
+    const scenarioOnly = Object.fromEntries(
+      Object.keys(expected).map((k) => [k, got[k] ?? { packets: 0, bytes: 0 }]),
+    );
+    expect(scenarioOnly).toEqual(expected);
+    // Nothing else but the filler.
+    const others = Object.keys(got).filter((k) => !(k in expected));
+    expect(others).toEqual([`${truth.filler.dst}/17`]);
+  });
+
+  it('reads ports, flags and ICMP types the way the attack was built', () => {
+    const ntp = decoded.rows.filter((r) => r.dstAddr === NTP_TARGET);
+    expect(new Set(ntp.map((r) => r.srcPort))).toEqual(new Set([123]));
+    expect(ntp.length).toBe(truth.destinations[NTP_TARGET]!.udpSourcePorts['123']);
+    const syn = decoded.rows.filter((r) => r.dstAddr === SYN_TARGET);
+    expect(new Set(syn.map((r) => `${r.dstPort}/${r.tcpFlags}`))).toEqual(new Set(['80/2']));
+    const pings = decoded.rows.filter((r) => r.dstAddr === ICMP_TARGET);
+    expect(new Set(pings.map((r) => `${r.icmpType}/${r.icmpCode}/${r.srcPort}/${r.dstPort}`))).toEqual(
+      new Set(['8/0/0/0']),
+    );
+    expect(new Set(decoded.rows.filter((r) => r.dstAddr === UDP_FLOOD_TARGET).map((r) => r.dstPort))).toEqual(
+      new Set([53, 80]),
+    );
+  });
+
+  it('carries the agent settings: sub-agent id, input ifIndex, no output interface, rate 1', () => {
+    const seen = new Set(
+      decoded.rows.map(
+        (r) => `${r.sourceId}/${r.inputIf}/${r.outputIf}/${r.samplingRate}/${r.sampledPackets}/${r.fragment}`,
+      ),
+    );
+    expect(seen).toEqual(new Set([`${SUB_AGENT}/${IF_INDEX}/0/1/1/${FRAGMENT_NO}`]));
+    expect(decoded.rows.every((r) => r.startMs === r.arrivalMs && r.endMs === r.arrivalMs)).toBe(true);
+  });
+
+  it('agrees with tshark on every sample; frame_length is the IP length + 18', async () => {
+    const capture = join(dir, 'sflow-datagrams.pcap');
+    const packets = datagrams.map((d, i) => ({
+      tsMs: 1_700_000_000_000 + i,
+      frame: frame(
+        1,
+        ipv4Udp({
+          src: '127.0.0.1',
+          dst: '127.0.0.1',
+          srcPort: d.fromPort,
+          dstPort: sinkPort,
+          payload: d.data,
+        }),
+      ),
+    }));
+    writeFileSync(capture, writePcap(packets));
+    const fields = [
+      'sflow_245.header.frame_length',
+      'sflow_245.header.payload_stripped',
+      'ip.src',
+      'ip.dst',
+      'ip.proto',
+      'ip.len',
+      'udp.srcport',
+      'udp.dstport',
+      'tcp.srcport',
+      'tcp.dstport',
+      'tcp.flags',
+      'icmp.type',
+      'icmp.code',
+    ];
+    const argv = [requireTool('tshark'), '-r', capture, '-d', `udp.port==${sinkPort},sflow`, '-T', 'fields'];
+    argv.push('-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=,');
+    for (const f of fields) argv.push('-e', f);
+    const result = await runProcess(argv, { timeoutMs: 120_000 });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n').filter((l) => l.length > 0);
+    expect(lines).toHaveLength(datagrams.length);
+
+    let frameBytes = 0;
+    let ipBytes = 0;
+    lines.forEach((line, i) => {
+      const col = line.split('\t').map((c) => (c === '' ? [] : c.split(',')));
+      const [frameLength, stripped, src, dst, proto, len, uSrc, uDst, tSrc, tDst, tFlags, iType, iCode] = col;
+      const rows = decoded.perDatagram[i]!;
+      const num = (xs: string[] | undefined) => (xs ?? []).map(Number);
+      // The first ip.* / udp.* occurrence is the datagram's own header, not a sample's.
+      const theirs = {
+        samples: frameLength!.length,
+        ip: src!.slice(1).map((s, k) => `${s}>${dst![k + 1]}/${proto![k + 1]}/${len![k + 1]}`),
+        udp: num(uSrc)
+          .slice(1)
+          .map((p, k) => `${p}>${num(uDst)[k + 1]}`),
+        tcp: num(tSrc).map((p, k) => `${p}>${num(tDst)[k]}/${num(tFlags)[k]}`),
+        icmp: num(iType).map((t, k) => `${t}/${num(iCode)[k]}`),
+      };
+      const ours = {
+        samples: rows.length,
+        ip: rows.map((r) => `${r.srcAddr}>${r.dstAddr}/${r.protocol}/${r.bytes}`),
+        udp: rows.filter((r) => r.protocol === 17).map((r) => `${r.srcPort}>${r.dstPort}`),
+        tcp: rows.filter((r) => r.protocol === 6).map((r) => `${r.srcPort}>${r.dstPort}/${r.tcpFlags}`),
+        icmp: rows.filter((r) => r.protocol === 1).map((r) => `${r.icmpType}/${r.icmpCode}`),
+      };
+      expect(ours, `datagram ${i + 1}`).toEqual(theirs);
+      expect(new Set(stripped)).toEqual(new Set(['4']));
+      frameBytes += num(frameLength).reduce((a, b) => a + b, 0);
+      ipBytes += rows.reduce((a, r) => a + r.bytes!, 0);
+    });
+    // The documented adjustment: 14 bytes of Ethernet header and 4 of FCS per sampled frame.
+    expect(frameBytes - ipBytes).toBe(18 * decoded.rows.length);
+  }, 120_000);
+});
+
+describe('pmacctd sfprobe sFlow v5: IPv6, VLAN, QinQ, MPLS, fragments, ICMP errors', () => {
+  let dir = '';
+  let sink: DatagramSink | undefined;
+  let capture: EdgeCapture;
+  let datagrams: ReceivedDatagram[];
+  let decoded: Decoded;
+
+  beforeAll(async () => {
+    requireTool('pmacctd');
+    dir = mkdtempSync(join(tmpdir(), 'fg-lab-sflow-edge-'));
+    capture = buildEdgeCapture(Date.now() - 30_000);
+    const pcapPath = join(dir, 'edge.pcap');
+    writeFileSync(pcapPath, capture.pcap);
+    const exported = await exportWithPmacctd(pcapPath, dir);
+    sink = exported.sink;
+    datagrams = exported.datagrams;
+    decoded = decodeAll(datagrams);
+  }, 120_000);
+
+  afterAll(async () => {
+    await sink?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('receives every datagram and decodes every sample without error', () => {
+    expect(sequences(datagrams)).toEqual(Array.from({ length: datagrams.length }, (_, i) => i + 1));
+    expect(decoded.errors).toEqual({});
+    expect(decoded.notices).toEqual({});
+    expect(decoded.rows.length).toBeLessThanOrEqual(capture.packets);
+  });
+
+  it('matches the truth exactly per destination and protocol: packets, bytes, fragments, ports, flags, ICMP', () => {
+    const got: Record<string, EdgeTruth> = {};
+    for (const r of decoded.rows) {
+      if (r.dstAddr === capture.fillerDst) continue;
+      const key = `${r.dstAddr}/${r.protocol}`;
+      const t = got[key] ?? { packets: 0, bytes: 0, fragments: 0, dstPorts: {}, tcpFlags: {}, icmp: {} };
+      got[key] = t;
+      const packets = r.packets!;
+      t.packets += packets;
+      t.bytes += r.bytes!;
+      if (r.fragment === FRAGMENT_YES) t.fragments += packets;
+      t.dstPorts[r.dstPort!] = (t.dstPorts[r.dstPort!] ?? 0) + packets;
+      if (r.protocol === 6) t.tcpFlags[r.tcpFlags!] = (t.tcpFlags[r.tcpFlags!] ?? 0) + packets;
+      if (r.protocol === 1 || r.protocol === 58) {
+        const k = `${r.icmpType}/${r.icmpCode}`;
+        t.icmp[k] = (t.icmp[k] ?? 0) + packets;
+      }
+    }
+    expect(got).toEqual(capture.truth);
+  });
+
+  it('stores IPv6 addresses in full and IPv4 ones mapped', () => {
+    const versions = totalsBy(decoded.rows, (r) => `${r.ipVersion}/${r.dstAddr.includes(':') ? 6 : 4}`);
+    expect(Object.keys(versions).sort()).toEqual(['4/4', '6/6']);
+  });
+});
