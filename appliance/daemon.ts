@@ -6,6 +6,8 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { MitigationAdapter } from '../adapters/contract.js';
 import { createAdapterRegistry, registerBuiltinAdapters } from '../adapters/registry.js';
+import { createDecoderTable } from '../collectors/registry.js';
+import { FlowTemplates } from '../collectors/template/flow-templates.js';
 import { createUdpCollector } from '../collectors/udp-listener.js';
 import { createDetector } from '../core/detect/detector.js';
 import { FloodgateError } from '../core/errors.js';
@@ -18,6 +20,7 @@ import { createDispatcher } from './dispatcher.js';
 import { createHttpComponent } from './http/component.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
+import { createTemplateState } from './template-state.js';
 
 export interface DaemonOptions {
   config: FloodgateConfig;
@@ -60,14 +63,23 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
   // A random hash seed per run stops an attacker from aiming destinations at one bucket chain.
   const detector = createDetector(config.detection, { hashSeed: randomInt(2 ** 32) });
   const dispatcher = createDispatcher({ store, adapters: active, caps: config.mitigation.caps, logger, now });
+  const templates = new FlowTemplates();
+  const templateState = createTemplateState({
+    templates,
+    path: join(config.store.stateDir, 'flow-templates.json'),
+    logger,
+  });
+  const decoderTable = createDecoderTable(config.collectors, { logger, templates });
   const collector = createUdpCollector(config.collectors, {
     onBatch: (batch) => detector.ingest(batch),
     logger,
+    decoderTable,
   });
 
   const stats = () => ({
     mode: config.mode,
     collectors: collector.stats(),
+    templates: templates.summary(),
     detection: detector.stats(),
     adapters: active.map((a) => a.name),
   });
@@ -142,6 +154,7 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const components: Component[] = [
     ...active.map((a) => ({ name: `adapter:${a.name}`, start: () => a.start(), stop: () => a.stop() })),
+    templateState,
     collector,
     http,
   ];
