@@ -39,6 +39,7 @@ export interface Daemon {
 }
 
 const DRY_RUN_TYPE = 'dry-run';
+const STATS_LOG_INTERVAL_MS = 300_000;
 
 export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
@@ -144,6 +145,25 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   let timer: NodeJS.Timeout | undefined;
+  let statsTimer: NodeJS.Timeout | undefined;
+  // Operators read exporter health from the logs too, not only from the API.
+  const logCollectorStats = () => {
+    const snapshot = collector.stats();
+    for (const e of snapshot.exporters) {
+      logger.info(
+        {
+          exporter: e.address,
+          protocol: e.lastProtocol,
+          datagrams: e.datagrams,
+          records: e.records,
+          samplingRate: e.lastSamplingRate,
+          errors: e.errors,
+          notices: e.notices,
+        },
+        'exporter statistics',
+      );
+    }
+  };
   const tick = () => {
     try {
       for (const event of detector.step(now())) handle(event);
@@ -162,7 +182,9 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
 
   async function stopStarted(): Promise<void> {
     if (timer) clearInterval(timer);
+    if (statsTimer) clearInterval(statsTimer);
     timer = undefined;
+    statsTimer = undefined;
     await dispatcher.idle();
     for (const c of started.reverse()) {
       try {
@@ -196,6 +218,8 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       await dispatcher.recoverAfterRestart();
       timer = setInterval(tick, stepMs);
+      statsTimer = setInterval(logCollectorStats, STATS_LOG_INTERVAL_MS);
+      statsTimer.unref();
       logger.info({ adapters: active.map((a) => a.name) }, 'floodgate running');
     },
     async stop() {
