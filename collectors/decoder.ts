@@ -7,10 +7,19 @@
 import type { FlowBatch } from '../core/flow/flow-batch.js';
 import type { ExporterStats } from './exporter-stats.js';
 
-/** How to resolve the sampling rate when the exporter does not say. */
+/**
+ * What configuration says about one exporter's sampling (collectors/sampling-overrides.ts
+ * builds it per exporter from `collectors.defaultSamplingRate` and `collectors.sampling`).
+ */
 export interface SamplingSettings {
   /** Used when a datagram reports 0 or no rate; every use is counted as 'sampling-default-used'. */
   readonly defaultRate: number;
+  /**
+   * The rate an override forces on this exporter's records of `sourceId` (v5 engine word, v9
+   * source id, IPFIX observation domain, sFlow sub-agent id), or 0 when none applies.
+   * Called per datagram or data set on the hot path: it must not allocate.
+   */
+  forcedRate(sourceId: number): number;
 }
 
 export interface DecodeContext {
@@ -69,12 +78,21 @@ export function abandonDatagram(out: FlowBatch, ctx: DecodeContext): void {
 }
 
 /**
- * The rate to scale a record by: the exporter's own when it gives one, else the configured
- * default, counted so operators see exporters that do not report sampling.
+ * The rate to scale records by, in the order docs/collectors.md gives: an override from
+ * configuration whatever the exporter says, else the exporter's own rate, else the configured
+ * default. The override and the default are counted (per call: a v5 datagram, a v9/IPFIX data
+ * set, an sFlow sample), so operators see which exporters' numbers rest on configuration.
  */
-export function resolveSamplingRate(reported: number, ctx: DecodeContext): number {
-  const rate = reported > 0 ? reported : ctx.sampling.defaultRate;
-  if (reported <= 0) ctx.stats.countNotice('sampling-default-used');
+export function resolveSamplingRate(reported: number, sourceId: number, ctx: DecodeContext): number {
+  let rate = ctx.sampling.forcedRate(sourceId);
+  if (rate > 0) {
+    ctx.stats.countNotice('sampling-override-used');
+  } else if (reported > 0) {
+    rate = reported;
+  } else {
+    rate = ctx.sampling.defaultRate;
+    ctx.stats.countNotice('sampling-default-used');
+  }
   ctx.stats.lastSamplingRate = rate;
   return rate;
 }

@@ -14,7 +14,7 @@ import {
   parsePrefix,
   prefixContainsRow,
 } from '../core/net/address.js';
-import { abandonDatagram, type DecodeContext, type FlowDecoder, type SamplingSettings } from './decoder.js';
+import { abandonDatagram, type DecodeContext, type FlowDecoder } from './decoder.js';
 import {
   ExporterStats,
   type ExporterStatsSnapshot,
@@ -24,6 +24,12 @@ import {
 import { IpfixDecoder } from './ipfix/ipfix.js';
 import { NetflowV5Decoder } from './netflow/v5.js';
 import { NetflowV9Decoder } from './netflow/v9.js';
+import {
+  ExporterSampling,
+  parseSamplingOverrides,
+  type SamplingOverride,
+  type SamplingOverrideConfig,
+} from './sampling-overrides.js';
 import { SflowV5Decoder } from './sflow/v5.js';
 import { FlowTemplates } from './template/flow-templates.js';
 
@@ -72,7 +78,7 @@ class ExporterContext implements DecodeContext {
   constructor(
     readonly exporterWords: Uint32Array,
     readonly exporterText: string,
-    readonly sampling: SamplingSettings,
+    readonly sampling: ExporterSampling,
   ) {
     this.stats = new ExporterStats(exporterText);
   }
@@ -84,6 +90,8 @@ function noFlush(out: FlowBatch): void {
 
 export interface DecoderTableOptions {
   defaultSamplingRate: number;
+  /** Rates forced on matching exporters whatever they report (parseSamplingOverrides). */
+  samplingOverrides?: readonly SamplingOverride[];
   /** Exporters allowed to send; empty allows all. */
   allow?: readonly Prefix[];
   /** Cap on distinct exporters tracked, so spoofed sources cannot grow memory without bound. */
@@ -106,7 +114,8 @@ export class DecoderTable {
   private readonly byAddress = new Map<string, ExporterContext>();
   /** Datagrams refused before an exporter context exists (not allowed, table full). */
   private readonly unattributed = new FlowCounters();
-  private readonly sampling: SamplingSettings;
+  private readonly defaultSamplingRate: number;
+  private readonly samplingOverrides: readonly SamplingOverride[];
   private readonly allow: readonly Prefix[];
   private readonly maxExporters: number;
   private readonly logger: Logger | undefined;
@@ -119,7 +128,8 @@ export class DecoderTable {
         { defaultSamplingRate: options.defaultSamplingRate },
       );
     }
-    this.sampling = { defaultRate: options.defaultSamplingRate };
+    this.defaultSamplingRate = options.defaultSamplingRate;
+    this.samplingOverrides = options.samplingOverrides ?? [];
     this.allow = options.allow ?? [];
     this.maxExporters = options.maxExporters ?? DEFAULT_MAX_EXPORTERS;
     this.logger = options.logger;
@@ -252,7 +262,9 @@ export class DecoderTable {
       return this.refuse('exporter-not-allowed', length, text);
     }
     if (this.byAddress.size >= this.maxExporters) return this.refuse('exporter-table-full', length, text);
-    const ctx = new ExporterContext(words, text, this.sampling);
+    // Overrides are matched once here, so decoding only looks a source id up.
+    const sampling = new ExporterSampling(this.defaultSamplingRate, this.samplingOverrides, words);
+    const ctx = new ExporterContext(words, text, sampling);
     this.byAddress.set(text, ctx);
     this.byRawAddress.set(raw, ctx);
     return ctx;
@@ -301,6 +313,8 @@ function hexPrefix(d: Uint8Array, n: number): string {
 
 export interface DecoderTableConfig {
   defaultSamplingRate: number;
+  /** `collectors.sampling`; no overrides when absent. */
+  sampling?: { overrides: readonly SamplingOverrideConfig[] };
   exporters: { allow: readonly string[] };
 }
 
@@ -327,7 +341,13 @@ export function createDecoderTable(
     }
     return p;
   });
-  const table = new DecoderTable({ defaultSamplingRate: config.defaultSamplingRate, allow, ...tableOptions });
+  const samplingOverrides = parseSamplingOverrides(config.sampling?.overrides ?? []);
+  const table = new DecoderTable({
+    defaultSamplingRate: config.defaultSamplingRate,
+    samplingOverrides,
+    allow,
+    ...tableOptions,
+  });
   table.register('netflow-v5', new NetflowV5Decoder());
   table.register('netflow-v9', new NetflowV9Decoder(templates.v9));
   table.register('ipfix', new IpfixDecoder(templates.ipfix));

@@ -108,7 +108,7 @@ export class NetflowV5Decoder implements FlowDecoder {
     const sourceId = u16(b, 20); // engine_type << 8 | engine_id
     // Top 2 bits are the sampling mode, low 14 the interval. The interval is used whatever the
     // mode says: exporters disagree on mode values, but a non-zero interval is always 1-in-N.
-    const rate = resolveSamplingRate(u16(b, 22) & 0x3fff, ctx);
+    const rate = resolveSamplingRate(u16(b, 22) & 0x3fff, sourceId, ctx);
 
     const ex = ctx.exporterWords;
     const arrivalMs = ctx.arrivalMs;

@@ -487,7 +487,7 @@ export class SflowV5Decoder implements FlowDecoder {
       return 0;
     }
 
-    const rate = resolveSamplingRate(reportedRate, ctx);
+    const rate = resolveSamplingRate(reportedRate, this.subAgentId, ctx);
     const row = appendRecord(out, ctx);
     const a = row * ADDRESS_WORDS;
     const ex = ctx.exporterWords;

@@ -106,6 +106,12 @@ export function decodeFlowRecords(
   const exportMs = frame.exportMs;
   const sysUptime = frame.sysUptime;
   const systemInitMs = domain.systemInitMs;
+  // An override from configuration beats every rate the exporter states; resolved once per set.
+  const forcedRate = ctx.sampling.forcedRate(sourceId);
+  if (forcedRate > 0) {
+    ctx.stats.countNotice('sampling-override-used');
+    ctx.stats.lastSamplingRate = forcedRate;
+  }
   let setRate = -1;
   let timeMissing = false;
   let uptimeBaseMissing = false;
@@ -402,17 +408,19 @@ export function decodeFlowRecords(
     out.endMs[row] = end;
     out.arrivalMs[row] = arrivalMs;
 
-    let rate = 0;
-    if (hasSampling) {
-      rate = sampling.rate();
-      if (rate === 0 && sampling.samplerId >= 0) rate = domain.samplerRates.get(sampling.samplerId) ?? 0;
-    }
-    if (rate > 0) {
-      ctx.stats.lastSamplingRate = rate;
-    } else {
-      // Resolved once per set: the default is counted once per set, as once per v5 datagram.
-      if (setRate < 0) setRate = resolveSamplingRate(domain.samplingRate, ctx);
-      rate = setRate;
+    let rate = forcedRate;
+    if (rate === 0) {
+      if (hasSampling) {
+        rate = sampling.rate();
+        if (rate === 0 && sampling.samplerId >= 0) rate = domain.samplerRates.get(sampling.samplerId) ?? 0;
+      }
+      if (rate > 0) {
+        ctx.stats.lastSamplingRate = rate;
+      } else {
+        // Resolved once per set: the default is counted once per set, as once per v5 datagram.
+        if (setRate < 0) setRate = resolveSamplingRate(domain.samplingRate, sourceId, ctx);
+        rate = setRate;
+      }
     }
     out.samplingRate[row] = rate;
     out.sampledPackets[row] = packets;

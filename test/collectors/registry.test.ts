@@ -220,6 +220,44 @@ describe('DecoderTable', () => {
     expect(t.snapshot().totals.notices).toEqual({ 'sampling-default-used': 1 });
   });
 
+  it('forces the configured override on matching exporters only, by their source address', () => {
+    const t = createDecoderTable({
+      defaultSamplingRate: 2048,
+      sampling: { overrides: [{ exporter: '192.0.2.0/24', rate: 100 }] },
+      exporters: { allow: [] },
+    });
+    const out = new FlowBatch(8);
+    const datagram = encodeNetflowV5({ samplingInterval: 10 }, [{ packets: 1, bytes: 64 }]);
+    t.decode(datagram, '192.0.2.7', T0, out, noSink);
+    t.decode(datagram, '::ffff:192.0.2.8', T0, out, noSink); // a dual-stack socket's view of IPv4
+    t.decode(datagram, '198.51.100.1', T0, out, noSink);
+    expect(Array.from(out.packets.subarray(0, 3))).toEqual([100, 100, 10]);
+    const byExporter = Object.fromEntries(
+      t.snapshot().exporters.map((e) => [e.address, [e.notices, e.lastSamplingRate]]),
+    );
+    expect(byExporter).toEqual({
+      '192.0.2.7': [{ 'sampling-override-used': 1 }, 100],
+      '192.0.2.8': [{ 'sampling-override-used': 1 }, 100],
+      '198.51.100.1': [{}, 10],
+    });
+    expect(t.snapshot().totals.notices).toEqual({ 'sampling-override-used': 2 });
+  });
+
+  it('refuses invalid sampling overrides, naming the entry', () => {
+    const make = (overrides: { exporter: string; rate: number; sourceId?: number }[]) => () =>
+      createDecoderTable({ defaultSamplingRate: 1, sampling: { overrides }, exporters: { allow: [] } });
+    expect(make([{ exporter: '192.0.2.1/24', rate: 10 }])).toThrow(
+      /collectors\.sampling\.overrides\.0\.exporter/,
+    );
+    expect(make([{ exporter: '192.0.2.1', rate: 0 }])).toThrow(/FG_ERR_CONFIG_INVALID/);
+    expect(
+      make([
+        { exporter: '192.0.2.1', rate: 10 },
+        { exporter: '192.0.2.1/32', rate: 20 },
+      ]),
+    ).toThrow(/overrides\.1: overrides entry 0/);
+  });
+
   it('rejects an invalid default sampling rate and allow-list', () => {
     expect(() => new DecoderTable({ defaultSamplingRate: 0 })).toThrow(/FG_ERR_CONFIG_INVALID/);
     expect(() => table(['192.0.2.1/24'])).toThrow(/not a prefix/);
@@ -330,6 +368,8 @@ describe('DecoderTable', () => {
       expect(n).toBeGreaterThanOrEqual(0);
       expect(out.length).toBeLessThanOrEqual(out.capacity);
       if (flushes.n === 0) expect(out.length).toBe(before + n);
+      // The table catches everything; only a decoder bug would be counted this way.
+      expect(t.snapshot().totals.errors['decoder-exception']).toBeUndefined();
     }
 
     it('survives mutated valid datagrams', () => {

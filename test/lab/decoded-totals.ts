@@ -3,10 +3,12 @@
  * scenarios' ground truth is written: per destination and protocol, plus UDP source ports and
  * ICMP type/code per destination, and every record in order for comparing with tshark.
  */
-import { createDecoderTable } from '../../collectors/registry.js';
+import { createDecoderTable, type DecoderTableConfig } from '../../collectors/registry.js';
 import { ADDRESS_WORDS, FlowBatch } from '../../core/flow/flow-batch.js';
 import { formatAddressWords } from '../../core/net/address.js';
+import { flowRows } from '../helpers/flow-row.js';
 import type { TsharkRecord } from './tshark-flows.js';
+import type { TsharkSflowSample } from './tshark-sflow.js';
 import type { ReceivedDatagram } from './udp-sink.js';
 
 const PROTO_UDP = 17;
@@ -23,8 +25,16 @@ export interface Decoded {
   notices: Record<string, number>;
 }
 
-export function decodeAll(datagrams: readonly ReceivedDatagram[]): Decoded {
-  const table = createDecoderTable({ defaultSamplingRate: 1, exporters: { allow: [] } });
+/** Decodes through a table with a default rate of 1 and the given `collectors.sampling`. */
+export function decodeAll(
+  datagrams: readonly ReceivedDatagram[],
+  sampling?: DecoderTableConfig['sampling'],
+): Decoded {
+  const table = createDecoderTable({
+    defaultSamplingRate: 1,
+    exporters: { allow: [] },
+    ...(sampling ? { sampling } : {}),
+  });
   const batch = new FlowBatch(1024);
   const decoded: Decoded = {
     totals: new Map(),
@@ -58,8 +68,18 @@ export function decodeAll(datagrams: readonly ReceivedDatagram[]): Decoded {
         src: formatAddressWords(b.srcAddr, a),
         dst,
         protocol,
+        srcPort: b.srcPort[row]!,
+        dstPort: b.dstPort[row]!,
+        tcpFlags: b.tcpFlags[row]!,
+        icmpType: b.icmpType[row]!,
+        icmpCode: b.icmpCode[row]!,
+        inputIf: b.inputIf[row]!,
+        outputIf: b.outputIf[row]!,
         packets: b.packets[row]!,
         octets: b.bytes[row]!,
+        startMs: b.startMs[row]!,
+        endMs: b.endMs[row]!,
+        sourceId: b.sourceId[row]!,
       });
     }
     b.clear();
@@ -84,4 +104,79 @@ export function expectedTotals(
 
 export function pick(decoded: Decoded, keys: readonly string[]) {
   return Object.fromEntries(keys.map((k) => [k, decoded.totals.get(k) ?? { packets: 0, bytes: 0 }]));
+}
+
+export type DecodedRow = ReturnType<typeof flowRows>[number];
+
+export interface DecodedPerDatagram {
+  /** Rows of each datagram, in datagram order. */
+  perDatagram: DecodedRow[][];
+  rows: DecodedRow[];
+  errors: Record<string, number>;
+  notices: Record<string, number>;
+}
+
+/**
+ * Decodes each datagram on its own into rows, for exporters whose datagrams stand alone
+ * (sFlow): the rows of datagram i can then be compared with what tshark makes of it.
+ */
+export function decodePerDatagram(
+  datagrams: readonly ReceivedDatagram[],
+  sampling?: DecoderTableConfig['sampling'],
+): DecodedPerDatagram {
+  const table = createDecoderTable({
+    defaultSamplingRate: 1,
+    exporters: { allow: [] },
+    ...(sampling ? { sampling } : {}),
+  });
+  const perDatagram: DecodedRow[][] = [];
+  const batch = new FlowBatch(512);
+  const noSink = () => {
+    throw new Error('a datagram of more than 512 records');
+  };
+  for (const d of datagrams) {
+    table.decode(d.data, d.from, d.arrivalMs, batch, noSink);
+    perDatagram.push(flowRows(batch));
+    batch.clear();
+  }
+  const totals = table.snapshot().totals;
+  return { perDatagram, rows: perDatagram.flat(), errors: totals.errors, notices: totals.notices };
+}
+
+/** Packets and bytes summed per key of a row ("dst/proto" for the ground truths). */
+export function totalsBy(
+  rows: readonly DecodedRow[],
+  key: (r: DecodedRow) => string,
+): Record<string, { packets: number; bytes: number }> {
+  const out: Record<string, { packets: number; bytes: number }> = {};
+  for (const r of rows) {
+    const k = key(r);
+    const t = out[k] ?? { packets: 0, bytes: 0 };
+    t.packets += r.packets!;
+    t.bytes += r.bytes!;
+    out[k] = t;
+  }
+  return out;
+}
+
+/**
+ * A decoded sFlow row as the fields tshark states per sample (tshark-sflow.ts), frame fields
+ * aside: one row is one sampled packet, so its IP length is bytes / sampling rate.
+ */
+export function sflowFields(r: DecodedRow): Omit<TsharkSflowSample, 'frameLength' | 'stripped'> {
+  return {
+    sourceId: r.sourceId!,
+    samplingRate: r.samplingRate!,
+    inputIf: r.inputIf!,
+    outputIf: r.outputIf!,
+    src: r.srcAddr,
+    dst: r.dstAddr,
+    protocol: r.protocol!,
+    ipLength: r.bytes! / r.samplingRate!,
+    srcPort: r.srcPort!,
+    dstPort: r.dstPort!,
+    tcpFlags: r.tcpFlags!,
+    icmpType: r.icmpType!,
+    icmpCode: r.icmpCode!,
+  };
 }

@@ -118,7 +118,18 @@ describe('pmacctd nfprobe NetFlow v9 and IPFIX from generated captures', () => {
         expect([...decodedV6.icmp.get(V6_ICMP_TARGET)!]).toEqual(['128/0']);
       });
 
-      it('agrees with tshark record by record', async () => {
+      it('uses a configured override instead of the default where pmacct states no rate', () => {
+        const forced = decodeAll(v4[protocol].datagrams, {
+          overrides: [{ exporter: '127.0.0.1', rate: 10 }],
+        });
+        const scaled = Object.fromEntries(
+          Object.entries(v4Truth).map(([k, t]) => [k, { packets: t.packets * 10, bytes: t.bytes * 10 }]),
+        );
+        expect(pick(forced, Object.keys(v4Truth))).toEqual(scaled);
+        expect(Object.keys(forced.notices)).toEqual(['sampling-override-used']);
+      });
+
+      it('agrees with tshark field by field on every record, IPv4 and IPv6', async () => {
         expect(await tsharkFlowRecords(v4[protocol].datagrams, v4[protocol].port)).toEqual(decodedV4.records);
         expect(await tsharkFlowRecords(v6[protocol].datagrams, v6[protocol].port)).toEqual(decodedV6.records);
       }, 60_000);

@@ -32,13 +32,16 @@ interface StreamWindow {
   durationSeconds?: number;
 }
 
-/** Many spoofed-looking sources, one UDP source port (123 for NTP), random high destination ports. */
+/**
+ * Many spoofed-looking sources, one UDP source port (123 for NTP), random high destination ports.
+ * The attack kinds take an IPv4 or IPv6 `dst`; sources then come from a prefix of the same family.
+ */
 export interface UdpReflectionStream extends StreamWindow {
   kind: 'udp-reflection';
   dst: string;
   srcPort: number;
   sources: number;
-  /** Default 198.18.0.0/15. */
+  /** Default 198.18.0.0/15 (IPv4), 2001:2::/48 (IPv6). */
   srcPrefix?: string;
   pps: number;
   /** IP total length of each packet; default 468. */
@@ -115,6 +118,105 @@ export interface UdpSteadyStream extends StreamWindow {
   dstPort?: number;
 }
 
+/** TCP segments with fixed flags (ACK only, or RST) from random sources, ports and numbers. */
+export interface TcpFlagsFloodStream extends StreamWindow {
+  kind: 'ack-flood' | 'rst-flood';
+  dst: string;
+  /** Default random per packet. */
+  dstPort?: number;
+  sources: number;
+  srcPrefix?: string;
+  pps: number;
+  /** Default 40 (IPv4), 60 (IPv6). */
+  size?: number;
+}
+
+/** GRE carrying zeros, from random sources. */
+export interface GreFloodStream extends StreamWindow {
+  kind: 'gre-flood';
+  dst: string;
+  sources: number;
+  srcPrefix?: string;
+  pps: number;
+  /** Default 576. */
+  size?: number;
+}
+
+/** Non-initial fragments (offset 1480) of UDP datagrams that never complete; IPv4 only. */
+export interface FragmentFloodStream extends StreamWindow {
+  kind: 'fragment-flood';
+  dst: string;
+  sources: number;
+  srcPrefix?: string;
+  pps: number;
+  /** Default 1500. */
+  size?: number;
+}
+
+/** Reflected UDP spread over every address of `prefix` (at most 65536 addresses). */
+export interface CarpetBombStream extends StreamWindow {
+  kind: 'carpet-bomb';
+  prefix: string;
+  /** Default 53. */
+  srcPort?: number;
+  sources: number;
+  srcPrefix?: string;
+  /** Packets per second over the whole prefix. */
+  pps: number;
+  /** Default 1200. */
+  size?: number;
+}
+
+/**
+ * Bulk TCP: `server` sends full segments to `client` (PSH on every 8th), the client acknowledges
+ * every second one; handshake and FIN included. Several streams make a speed test.
+ */
+export interface TcpBulkStream extends StreamWindow {
+  kind: 'tcp-bulk';
+  client: string;
+  server: string;
+  /** The server's port. */
+  port: number;
+  /** Default 1. */
+  streams?: number;
+  /** Data segments per second over all streams. */
+  pps: number;
+  /** IP length of a data segment; default 1500. */
+  serverSegment?: number;
+}
+
+/** A game server: clients' small updates to `port` and the server's answers, half each. */
+export interface GameUdpStream extends StreamWindow {
+  kind: 'game-udp';
+  server: string;
+  /** Default 27015. */
+  port?: number;
+  clients: number;
+  /** Default 100.127.0.0/16. */
+  clientPrefix?: string;
+  /** Packets per second both ways. */
+  pps: number;
+  /** Default 120. */
+  size?: number;
+}
+
+/**
+ * A busy recursive resolver: per query, client -> resolver:53, resolver -> an authority:53, the
+ * authority's answer (from port 53) and the resolver's answer to the client.
+ */
+export interface DnsResolverStream extends StreamWindow {
+  kind: 'dns-resolver';
+  resolver: string;
+  clients: number;
+  clientPrefix?: string;
+  qps: number;
+  /** Default 50. */
+  authorities?: number;
+  authorityPrefix?: string;
+  /** IP length of answers; default 160. */
+  answerSize?: number;
+}
+
 export type StreamSpec =
   | UdpReflectionStream
   | SynFloodStream
@@ -122,7 +224,14 @@ export type StreamSpec =
   | UdpFloodStream
   | TcpSessionStream
   | DnsStream
-  | UdpSteadyStream;
+  | UdpSteadyStream
+  | TcpFlagsFloodStream
+  | GreFloodStream
+  | FragmentFloodStream
+  | CarpetBombStream
+  | TcpBulkStream
+  | GameUdpStream
+  | DnsResolverStream;
 
 /**
  * Small UDP packets after the scenario, between two addresses that are not its destinations:
@@ -159,6 +268,8 @@ export interface DestinationTruth {
   protocols: Record<string, Counted>;
   /** UDP packets to this destination by UDP source port (as a string). */
   udpSourcePorts: Record<string, number>;
+  /** Non-initial IPv4 fragments (no port to count); absent when there were none. */
+  fragments?: number;
 }
 
 export interface ScenarioTruth {

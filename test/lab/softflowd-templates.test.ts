@@ -125,11 +125,24 @@ describe.each([
       expect([...decoded.icmp.get(ICMP_TARGET)!]).toEqual(['8/0']);
     });
 
-    it('agrees with tshark record by record', async () => {
+    it('agrees with tshark field by field on every record', async () => {
       const theirs = await tsharkFlowRecords(run.datagrams, run.port);
       expect(theirs).toHaveLength(decoded.records.length);
       expect(theirs).toEqual(decoded.records);
     }, 60_000);
+
+    it('takes a configured override over the rate softflowd states in options data', () => {
+      // softflowd states 1 in 1; an operator who knows better forces 50 for its domain 0.
+      const forced = decodeAll(run.datagrams, {
+        overrides: [{ exporter: '127.0.0.0/8', sourceId: 0, rate: 50 }],
+      });
+      const expected = expectedTotals(v4.truth.destinations);
+      const scaled = Object.fromEntries(
+        Object.entries(expected).map(([k, t]) => [k, { packets: t.packets * 50, bytes: t.bytes * 50 }]),
+      );
+      expect(pick(forced, Object.keys(expected))).toEqual(scaled);
+      expect(Object.keys(forced.notices)).toEqual(['sampling-override-used']);
+    });
 
     it('survives the same datagrams damaged, without an exception escaping the decoder table', () => {
       const table = createDecoderTable({ defaultSamplingRate: 1, exporters: { allow: [] } });
@@ -164,7 +177,7 @@ describe.each([
       expect([...decoded.icmp.get(V6_ICMP_TARGET)!]).toEqual(['128/0']);
     });
 
-    it('agrees with tshark record by record', async () => {
+    it('agrees with tshark field by field on every record', async () => {
       const theirs = await tsharkFlowRecords(run.datagrams, run.port);
       expect(theirs).toEqual(decoded.records);
     }, 60_000);

@@ -452,6 +452,48 @@ describe('IPFIX decoder', () => {
       ]);
       expect(ctx.stats.notices.get('sampling-default-used')).toBe(1);
     });
+
+    it('takes a configured override over a rate in the record, per observation domain', () => {
+      const inline: TemplateSpec = {
+        id: 502,
+        fields: [
+          { id: IE.destinationIPv4Address, length: 4 },
+          { id: IE.packetDeltaCount, length: 4 },
+          { id: IE.octetDeltaCount, length: 4 },
+          { id: IE.samplingInterval, length: 4 },
+        ],
+      };
+      const record = (interval: number) => ({
+        [IE.destinationIPv4Address]: '192.0.2.1',
+        [IE.packetDeltaCount]: 3,
+        [IE.octetDeltaCount]: 300,
+        [IE.samplingInterval]: interval,
+      });
+      const message = (domain: number) =>
+        encodeIpfix({ domain }, [
+          { templates: [inline] },
+          { template: inline, records: [record(64), record(0)] },
+        ]);
+      const { out, ctx } = decodeAll(
+        new IpfixDecoder(),
+        [message(77), message(78)],
+        testDecodeContext({
+          exporter: '2001:db8::5',
+          defaultRate: 5,
+          overrides: [{ exporter: '2001:db8::/64', sourceId: 77, rate: 1024 }],
+        }),
+      );
+      expect(
+        flowRows(out).map((r) => [r.sourceId, r.samplingRate, r.sampledPackets, r.packets, r.bytes]),
+      ).toEqual([
+        [77, 1024, 3, 3072, 307_200],
+        [77, 1024, 3, 3072, 307_200],
+        [78, 64, 3, 192, 19_200],
+        [78, 5, 3, 15, 1_500],
+      ]);
+      expect(ctx.stats.notices.get('sampling-override-used')).toBe(1);
+      expect(ctx.stats.notices.get('sampling-default-used')).toBe(1);
+    });
   });
 
   describe('flow times', () => {

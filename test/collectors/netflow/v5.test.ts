@@ -191,6 +191,36 @@ describe('NetFlow v5 decoder', () => {
       expect(flowRow(out, 0)).toMatchObject({ packets: 7, bytes: 700, samplingRate: 1 });
       expect(ctx.stats.notices.get('sampling-default-used')).toBe(1);
     });
+
+    it('takes a configured override over the header interval and the default, once per datagram', () => {
+      const ctx = testDecodeContext({
+        exporter: '192.0.2.1',
+        defaultRate: 7,
+        overrides: [{ exporter: '192.0.2.0/24', rate: 100 }],
+      });
+      const out = new FlowBatch(8);
+      // A wrong interval, then none: the override applies to both, to every record.
+      decoder.decode(encodeNetflowV5({ samplingInterval: 10 }, [{ packets: 3, bytes: 150 }, {}]), ctx, out);
+      decoder.decode(encodeNetflowV5({ samplingInterval: 0 }, [{ packets: 2, bytes: 80 }]), ctx, out);
+      expect(flowRows(out).map((r) => [r.samplingRate, r.sampledPackets, r.packets, r.bytes])).toEqual([
+        [100, 3, 300, 15_000],
+        [100, 10, 1_000, 500_000],
+        [100, 2, 200, 8_000],
+      ]);
+      expect(Object.fromEntries(ctx.stats.notices)).toEqual({ 'sampling-override-used': 2 });
+      expect(ctx.stats.lastSamplingRate).toBe(100);
+    });
+
+    it('matches an override naming a source id against engine type × 256 + engine id', () => {
+      const ctx = testDecodeContext({
+        overrides: [{ exporter: '192.0.2.1', sourceId: (1 << 8) | 2, rate: 64 }],
+      });
+      const out = new FlowBatch(8);
+      decoder.decode(encodeNetflowV5({ engineType: 1, engineId: 2, samplingInterval: 10 }, [{}]), ctx, out);
+      decoder.decode(encodeNetflowV5({ engineType: 1, engineId: 3, samplingInterval: 10 }, [{}]), ctx, out);
+      expect(Array.from(out.samplingRate.subarray(0, 2))).toEqual([64, 10]);
+      expect(ctx.stats.notices.get('sampling-override-used')).toBe(1);
+    });
   });
 
   describe('flow times', () => {

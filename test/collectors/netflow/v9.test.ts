@@ -424,6 +424,89 @@ describe('NetFlow v9 decoder', () => {
       expect(Array.from(out.samplingRate.subarray(0, 3))).toEqual([1000, 10, 1000]);
       expect(ctx.stats.notices.get('sampling-default-used')).toBeUndefined();
     });
+
+    it('takes a stated 0 as not stated: options data of interval 0, an unknown sampler, get the default', () => {
+      const withSampler: TemplateSpec = { id: 1100, fields: [...v4.fields, { id: IE.samplerId, length: 1 }] };
+      const d = decoder();
+      const ctx = testDecodeContext({ defaultRate: 9 });
+      const out = new FlowBatch(8);
+      d.decode(
+        encodeNetflowV9({}, [
+          { templates: [samplingOptions], options: true },
+          { templates: [v4, withSampler] },
+          { template: samplingOptions, records: [{ 1: 0, [IE.samplingInterval]: 0 }] },
+          { template: v4, records: [udp] },
+          { template: withSampler, records: [{ ...udp, [IE.samplerId]: 4 }] },
+        ]),
+        ctx,
+        out,
+      );
+      expect(flowRows(out).map((r) => [r.samplingRate, r.packets])).toEqual([
+        [9, 378],
+        [9, 378],
+      ]);
+      expect(ctx.stats.notices.get('sampling-default-used')).toBe(2);
+    });
+
+    it('takes a configured override over options data, samplers and the default, once per data set', () => {
+      const withSampler: TemplateSpec = { id: 1100, fields: [...v4.fields, { id: IE.samplerId, length: 1 }] };
+      const samplers: TemplateSpec = {
+        id: 257,
+        scopeCount: 1,
+        fields: [
+          { id: 2, length: 2 },
+          { id: IE.samplerId, length: 1 },
+          { id: IE.samplerRandomInterval, length: 4 },
+        ],
+      };
+      const d = decoder();
+      const ctx = testDecodeContext({
+        exporter: '192.0.2.1',
+        defaultRate: 7,
+        overrides: [{ exporter: '192.0.2.1', sourceId: 5, rate: 2000 }],
+      });
+      const out = new FlowBatch(16);
+      const sets = (sourceId: number) =>
+        encodeNetflowV9({ sourceId }, [
+          { templates: [samplingOptions, samplers], options: true },
+          { templates: [v4, withSampler] },
+          { template: samplingOptions, records: [{ 1: 0, [IE.samplingInterval]: 100 }] },
+          { template: samplers, records: [{ 2: 1, [IE.samplerId]: 1, [IE.samplerRandomInterval]: 10 }] },
+          { template: v4, records: [udp, udp] },
+          { template: withSampler, records: [{ ...udp, [IE.samplerId]: 1 }] },
+        ]);
+      d.decode(sets(5), ctx, out);
+      expect(flowRows(out).map((r) => [r.sourceId, r.samplingRate, r.sampledPackets, r.packets])).toEqual([
+        [5, 2000, 42, 84_000],
+        [5, 2000, 42, 84_000],
+        [5, 2000, 42, 84_000],
+      ]);
+      expect(Object.fromEntries(ctx.stats.notices)).toEqual({ 'sampling-override-used': 2 });
+      expect(ctx.stats.lastSamplingRate).toBe(2000);
+      // Source id 6 is not overridden: options data decide as before (the sampler's record came
+      // last, so its rate is the domain's too).
+      d.decode(sets(6), ctx, out);
+      expect(Array.from(out.samplingRate.subarray(3, 6))).toEqual([10, 10, 10]);
+      expect(ctx.stats.notices.get('sampling-override-used')).toBe(2);
+    });
+
+    it('applies the override to a data set held for its template, when it is decoded', () => {
+      const d = decoder();
+      const ctx = testDecodeContext({ overrides: [{ exporter: '192.0.2.1', rate: 3 }] });
+      const out = new FlowBatch(8);
+      d.decode(encodeNetflowV9({}, [{ template: v4, records: [udp] }]), ctx, out);
+      expect(out.length).toBe(0);
+      ctx.arrivalMs += 1000;
+      d.decode(encodeNetflowV9({}, [{ templates: [v4] }]), ctx, out);
+      expect(flowRow(out, 0)).toMatchObject({
+        samplingRate: 3,
+        sampledPackets: 42,
+        packets: 126,
+        bytes: 63_000,
+      });
+      expect(ctx.stats.notices.get('sampling-override-used')).toBe(1);
+      expect(ctx.stats.notices.get('sampling-default-used')).toBeUndefined();
+    });
   });
 
   describe('data before its template', () => {

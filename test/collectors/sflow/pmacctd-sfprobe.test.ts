@@ -2,8 +2,9 @@
  * Real pmacctd (sfprobe plugin, sampling 1 in 1) exports generated captures as sFlow v5;
  * Floodgate's decoder table must account for every packet and byte of the ground truth exactly,
  * per destination and protocol, with bytes as IP packet lengths. tshark decodes the same
- * datagrams independently and must agree on every sample, including that sFlow's frame_length
- * is the IP length + 14 (Ethernet header) + 4 (FCS), which is why the decoder does not use it.
+ * datagrams independently and must agree field by field on every sample, including that sFlow's
+ * frame_length is the IP length + 14 (Ethernet header) + 4 (FCS), which is why the decoder does
+ * not use it. The IPv6 attack capture goes through the same agent in test/lab/pmacctd-sfprobe-ipv6.
  *
  * Needs the Debian packages pmacct, tshark and python3-scapy; fails naming them when missing.
  */
@@ -11,12 +12,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDecoderTable } from '../../../collectors/registry.js';
-import { FlowBatch, FRAGMENT_NO, FRAGMENT_YES } from '../../../core/flow/flow-batch.js';
-import { flowRows } from '../../helpers/flow-row.js';
-import { frame, ipv4Udp, writePcap } from '../../helpers/pcap-writer.js';
+import { FRAGMENT_NO, FRAGMENT_YES } from '../../../core/flow/flow-batch.js';
+import {
+  type DecodedPerDatagram,
+  decodePerDatagram,
+  sflowFields,
+  totalsBy,
+} from '../../lab/decoded-totals.js';
 import { runPmacctdSfprobe } from '../../lab/pmacctd-sfprobe.js';
-import { runProcess } from '../../lab/run-process.js';
 import {
   collectDatagrams,
   type DatagramSink,
@@ -25,9 +28,8 @@ import {
   requireTool,
   type ScenarioTruth,
 } from '../../lab/scenario.js';
+import { tsharkSflowSamples } from '../../lab/tshark-sflow.js';
 import { buildEdgeCapture, type EdgeCapture, type EdgeTruth } from './edge-capture.js';
-
-type Row = ReturnType<typeof flowRows>[number];
 
 const NTP_TARGET = '203.0.113.10';
 const SYN_TARGET = '203.0.113.20';
@@ -36,48 +38,9 @@ const UDP_FLOOD_TARGET = '203.0.113.50';
 const SUB_AGENT = 7;
 const IF_INDEX = 5;
 
-interface Decoded {
-  /** Rows of each datagram, in datagram order. */
-  perDatagram: Row[][];
-  rows: Row[];
-  errors: Record<string, number>;
-  notices: Record<string, number>;
-}
-
-function decodeAll(datagrams: readonly ReceivedDatagram[]): Decoded {
-  const table = createDecoderTable({ defaultSamplingRate: 1, exporters: { allow: [] } });
-  const perDatagram: Row[][] = [];
-  const batch = new FlowBatch(512);
-  const noSink = () => {
-    throw new Error('a datagram of more than 512 samples');
-  };
-  for (const d of datagrams) {
-    table.decode(d.data, d.from, d.arrivalMs, batch, noSink);
-    perDatagram.push(flowRows(batch));
-    batch.clear();
-  }
-  const totals = table.snapshot().totals;
-  return { perDatagram, rows: perDatagram.flat(), errors: totals.errors, notices: totals.notices };
-}
-
 /** sFlow datagram sequence numbers (IPv4 agent: at byte 16) must run 1..N: nothing lost. */
 function sequences(datagrams: readonly ReceivedDatagram[]): number[] {
   return datagrams.map((d) => d.data.readUInt32BE(16)).sort((a, b) => a - b);
-}
-
-function totalsBy(
-  rows: readonly Row[],
-  key: (r: Row) => string,
-): Record<string, { packets: number; bytes: number }> {
-  const out: Record<string, { packets: number; bytes: number }> = {};
-  for (const r of rows) {
-    const k = key(r);
-    const t = out[k] ?? { packets: 0, bytes: 0 };
-    t.packets += r.packets!;
-    t.bytes += r.bytes!;
-    out[k] = t;
-  }
-  return out;
 }
 
 async function exportWithPmacctd(
@@ -102,7 +65,7 @@ describe('pmacctd sfprobe sFlow v5 from a generated attack capture', () => {
   let sink: DatagramSink | undefined;
   let truth: ScenarioTruth;
   let datagrams: ReceivedDatagram[];
-  let decoded: Decoded;
+  let decoded: DecodedPerDatagram;
   let sinkPort = 0;
 
   beforeAll(async () => {
@@ -140,7 +103,7 @@ describe('pmacctd sfprobe sFlow v5 from a generated attack capture', () => {
     sink = exported.sink;
     sinkPort = sink.port;
     datagrams = exported.datagrams;
-    decoded = decodeAll(datagrams);
+    decoded = decodePerDatagram(datagrams);
   }, 120_000);
 
   afterAll(async () => {
@@ -207,73 +170,18 @@ describe('pmacctd sfprobe sFlow v5 from a generated attack capture', () => {
     expect(decoded.rows.every((r) => r.startMs === r.arrivalMs && r.endMs === r.arrivalMs)).toBe(true);
   });
 
-  it('agrees with tshark on every sample; frame_length is the IP length + 18', async () => {
-    const capture = join(dir, 'sflow-datagrams.pcap');
-    const packets = datagrams.map((d, i) => ({
-      tsMs: 1_700_000_000_000 + i,
-      frame: frame(
-        1,
-        ipv4Udp({
-          src: '127.0.0.1',
-          dst: '127.0.0.1',
-          srcPort: d.fromPort,
-          dstPort: sinkPort,
-          payload: d.data,
-        }),
-      ),
-    }));
-    writeFileSync(capture, writePcap(packets));
-    const fields = [
-      'sflow_245.header.frame_length',
-      'sflow_245.header.payload_stripped',
-      'ip.src',
-      'ip.dst',
-      'ip.proto',
-      'ip.len',
-      'udp.srcport',
-      'udp.dstport',
-      'tcp.srcport',
-      'tcp.dstport',
-      'tcp.flags',
-      'icmp.type',
-      'icmp.code',
-    ];
-    const argv = [requireTool('tshark'), '-r', capture, '-d', `udp.port==${sinkPort},sflow`, '-T', 'fields'];
-    argv.push('-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=,');
-    for (const f of fields) argv.push('-e', f);
-    const result = await runProcess(argv, { timeoutMs: 120_000 });
-    expect(result.exitCode, result.stderr).toBe(0);
-    const lines = result.stdout.split('\n').filter((l) => l.length > 0);
-    expect(lines).toHaveLength(datagrams.length);
-
+  it('agrees with tshark field by field on every sample; frame_length is the IP length + 18', async () => {
+    const theirs = await tsharkSflowSamples(datagrams, sinkPort);
+    expect(theirs).toHaveLength(datagrams.length);
     let frameBytes = 0;
     let ipBytes = 0;
-    lines.forEach((line, i) => {
-      const col = line.split('\t').map((c) => (c === '' ? [] : c.split(',')));
-      const [frameLength, stripped, src, dst, proto, len, uSrc, uDst, tSrc, tDst, tFlags, iType, iCode] = col;
-      const rows = decoded.perDatagram[i]!;
-      const num = (xs: string[] | undefined) => (xs ?? []).map(Number);
-      // The first ip.* / udp.* occurrence is the datagram's own header, not a sample's.
-      const theirs = {
-        samples: frameLength!.length,
-        ip: src!.slice(1).map((s, k) => `${s}>${dst![k + 1]}/${proto![k + 1]}/${len![k + 1]}`),
-        udp: num(uSrc)
-          .slice(1)
-          .map((p, k) => `${p}>${num(uDst)[k + 1]}`),
-        tcp: num(tSrc).map((p, k) => `${p}>${num(tDst)[k]}/${num(tFlags)[k]}`),
-        icmp: num(iType).map((t, k) => `${t}/${num(iCode)[k]}`),
-      };
-      const ours = {
-        samples: rows.length,
-        ip: rows.map((r) => `${r.srcAddr}>${r.dstAddr}/${r.protocol}/${r.bytes}`),
-        udp: rows.filter((r) => r.protocol === 17).map((r) => `${r.srcPort}>${r.dstPort}`),
-        tcp: rows.filter((r) => r.protocol === 6).map((r) => `${r.srcPort}>${r.dstPort}/${r.tcpFlags}`),
-        icmp: rows.filter((r) => r.protocol === 1).map((r) => `${r.icmpType}/${r.icmpCode}`),
-      };
-      expect(ours, `datagram ${i + 1}`).toEqual(theirs);
-      expect(new Set(stripped)).toEqual(new Set(['4']));
-      frameBytes += num(frameLength).reduce((a, b) => a + b, 0);
-      ipBytes += rows.reduce((a, r) => a + r.bytes!, 0);
+    theirs.forEach((samples, i) => {
+      const ours = decoded.perDatagram[i]!.map(sflowFields);
+      const stated = samples.map(({ frameLength: _f, stripped: _s, ...fields }) => fields);
+      expect(ours, `datagram ${i + 1}`).toEqual(stated);
+      expect(new Set(samples.map((x) => x.stripped))).toEqual(new Set([4]));
+      for (const x of samples) frameBytes += x.frameLength;
+      ipBytes += decoded.perDatagram[i]!.reduce((a, r) => a + r.bytes!, 0);
     });
     // The documented adjustment: 14 bytes of Ethernet header and 4 of FCS per sampled frame.
     expect(frameBytes - ipBytes).toBe(18 * decoded.rows.length);
@@ -285,7 +193,7 @@ describe('pmacctd sfprobe sFlow v5: IPv6, VLAN, QinQ, MPLS, fragments, ICMP erro
   let sink: DatagramSink | undefined;
   let capture: EdgeCapture;
   let datagrams: ReceivedDatagram[];
-  let decoded: Decoded;
+  let decoded: DecodedPerDatagram;
 
   beforeAll(async () => {
     requireTool('pmacctd');
@@ -296,7 +204,7 @@ describe('pmacctd sfprobe sFlow v5: IPv6, VLAN, QinQ, MPLS, fragments, ICMP erro
     const exported = await exportWithPmacctd(pcapPath, dir);
     sink = exported.sink;
     datagrams = exported.datagrams;
-    decoded = decodeAll(datagrams);
+    decoded = decodePerDatagram(datagrams);
   }, 120_000);
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDecoderTable } from '../../../collectors/registry.js';
+import type { SamplingOverrideConfig } from '../../../collectors/sampling-overrides.js';
 import { SflowV5Decoder } from '../../../collectors/sflow/v5.js';
 import { FlowBatch, FRAGMENT_NO, FRAGMENT_UNKNOWN, FRAGMENT_YES } from '../../../core/flow/flow-batch.js';
 import { testDecodeContext } from '../../helpers/decode-context.js';
@@ -45,7 +46,10 @@ function flowSample(header: Uint8Array, more: Partial<FlowSampleSpec> = {}): Flo
   };
 }
 
-function decodeOne(spec: SflowDatagramSpec, options: { defaultRate?: number } = {}) {
+function decodeOne(
+  spec: SflowDatagramSpec,
+  options: { defaultRate?: number; overrides?: SamplingOverrideConfig[] } = {},
+) {
   const decoder = new SflowV5Decoder();
   const ctx = testDecodeContext({ arrivalMs: ARRIVAL, ...options });
   const out = new FlowBatch(64);
@@ -281,6 +285,29 @@ describe('sFlow v5 decoder: flow samples', () => {
         samplingRate: 2048,
       });
       expect(ctx.stats.notices.get('sampling-default-used')).toBe(2);
+    });
+
+    it('takes a configured override over every sample’s rate, per sub-agent, counted per sample', () => {
+      const header = ethernet(ntp);
+      const overrides = [{ exporter: '192.0.2.0/24', sourceId: 3, rate: 4000 }];
+      const spec = (subAgentId: number): SflowDatagramSpec => ({
+        subAgentId,
+        samples: [
+          flowSample(header, { samplingRate: 512 }),
+          flowSample(header, { samplingRate: 0, expanded: true }),
+        ],
+      });
+      const sub3 = decodeOne(spec(3), { defaultRate: 2048, overrides });
+      expect(
+        sub3.rows.map((r) => [r.sourceId, r.packets, r.bytes, r.sampledPackets, r.samplingRate]),
+      ).toEqual([
+        [3, 4000, 496 * 4000, 1, 4000],
+        [3, 4000, 496 * 4000, 1, 4000],
+      ]);
+      expect(Object.fromEntries(sub3.ctx.stats.notices)).toEqual({ 'sampling-override-used': 2 });
+      const sub4 = decodeOne(spec(4), { defaultRate: 2048, overrides });
+      expect(sub4.rows.map((r) => r.samplingRate)).toEqual([512, 2048]);
+      expect(Object.fromEntries(sub4.ctx.stats.notices)).toEqual({ 'sampling-default-used': 1 });
     });
   });
 
