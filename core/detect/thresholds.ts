@@ -1,41 +1,160 @@
 /**
- * Resolves each monitored network's effective thresholds once, at start-up, so the per-second
- * evaluation reads two numbers per host. Most specific wins, per metric: the network's own value,
- * else the closest enclosing configured network that sets it, else the global one. 0 means the
- * metric is disabled (thresholds themselves are always positive), which is also how an
- * incident's `thresholds` report a disabled metric.
+ * Resolves the configured thresholds once, at start-up, into flat profiles the per-second
+ * evaluation reads without looking anything up.
+ *
+ * Leaves. Every distinct prefix named by the configuration (monitored networks, host-group
+ * prefixes, single hosts) becomes a leaf of the counter's prefix trie; a host takes the profile
+ * of its longest matching leaf. For a leaf, each rule takes the first value set by, in order:
+ *   1. the host entry (when the leaf is a configured host),
+ *   2. the host group owning the longest group prefix that covers the leaf,
+ *   3. the monitored networks covering the leaf, the closest (longest) first,
+ *   4. the global thresholds.
+ * A `null` on the way disables the rule; 0 in a profile means disabled.
  */
 import type { Rates } from '../incident/incident.js';
-import { type Prefix, parsePrefix, prefixCovers } from '../net/address.js';
-import type { DetectionConfig } from './config.js';
+import { formatPrefix, type Prefix, parsePrefix, prefixCovers } from '../net/address.js';
+import type { CounterLeaf } from '../traffic/counter.js';
+import type { DetectionConfig, ThresholdSettings } from './config.js';
+import { RULE_COUNT, settingFor } from './rules.js';
 
 export interface ResolvedNetwork {
   /** The prefix as configured ("203.0.113.0/24"), reported as an incident's `network`. */
   text: string;
   name: string | undefined;
   prefix: Prefix;
-  /** Effective thresholds; 0 = disabled. */
+  /** Effective whole-traffic per-host thresholds of the network itself; 0 = disabled. */
   thresholds: Rates;
+  /** Thresholds on the network's total traffic, by rule (0 = none); all 0 when not configured. */
+  totals: Float64Array;
+  /** Any totals rule set, and the network is not a /0 (a /0 is never one target). */
+  watchTotals: boolean;
+}
+
+export interface DetectionPlan {
+  networks: ResolvedNetwork[];
+  leaves: CounterLeaf[];
+  /** RULE_COUNT values per profile (0 = disabled); profile i belongs to leaf i. */
+  profiles: Float64Array;
+  /** Where each profile comes from, for messages: "host 203.0.113.53", "group dns", "network 203.0.113.0/24". */
+  profileOrigins: string[];
+}
+
+interface Entity {
+  prefix: Prefix;
+  settings: ThresholdSettings | undefined;
+  label: string;
+}
+
+function parse(text: string): Prefix {
+  const prefix = parsePrefix(text);
+  if (!prefix) throw new RangeError(`${text} is not a prefix`);
+  return prefix;
+}
+
+function totalsOf(settings: ThresholdSettings | undefined): Float64Array {
+  const out = new Float64Array(RULE_COUNT);
+  for (let r = 0; r < RULE_COUNT; r++) out[r] = settingFor(settings, r) ?? 0;
+  return out;
 }
 
 export function resolveNetworks(config: DetectionConfig): ResolvedNetwork[] {
-  const parsed = config.networks.map((n) => {
-    const prefix = parsePrefix(n.prefix);
-    if (!prefix) throw new RangeError(`monitored network ${n.prefix} is not a prefix`);
-    return { config: n, prefix };
-  });
-  return parsed.map(({ config: n, prefix }) => {
-    // This network and every configured network enclosing it, most specific first.
-    const chain = parsed
-      .filter((other) => prefixCovers(other.prefix, prefix))
-      .sort((a, b) => b.prefix.length - a.prefix.length);
-    const pick = (metric: 'pps' | 'bps'): number => {
-      for (const link of chain) {
-        const value = link.config.thresholds?.[metric];
-        if (value !== undefined) return value ?? 0;
-      }
-      return config.thresholds[metric] ?? 0;
+  const plan = planDetection(config);
+  return plan.networks;
+}
+
+export function planDetection(config: DetectionConfig): DetectionPlan {
+  const networks: Entity[] = config.networks.map((n) => ({
+    prefix: parse(n.prefix),
+    settings: n.thresholds,
+    label: `network ${n.prefix}`,
+  }));
+  const groups: Entity[] = config.hostGroups.flatMap((g) =>
+    g.prefixes.map((p) => ({ prefix: parse(p), settings: g.thresholds, label: `group ${g.name}` })),
+  );
+  const hosts: Entity[] = config.hosts.map((h) => {
+    const prefix = parse(h.address);
+    return {
+      prefix,
+      settings: h.thresholds,
+      label: `host ${formatPrefix(prefix).replace(/\/(32|128)$/, '')}`,
     };
-    return { text: n.prefix, name: n.name, prefix, thresholds: { pps: pick('pps'), bps: pick('bps') } };
   });
+
+  const byLength = (a: Entity, b: Entity) => b.prefix.length - a.prefix.length;
+  const covering = (list: Entity[], leaf: Prefix) =>
+    list.filter((e) => prefixCovers(e.prefix, leaf)).sort(byLength);
+
+  const resolve = (leaf: Prefix): { values: Float64Array; origin: string } => {
+    const host = hosts.find((h) => formatPrefix(h.prefix) === formatPrefix(leaf));
+    const group = covering(groups, leaf)[0];
+    const chain = covering(networks, leaf);
+    const order = [host, group, ...chain].filter((e): e is Entity => e !== undefined);
+    const values = new Float64Array(RULE_COUNT);
+    for (let r = 0; r < RULE_COUNT; r++) {
+      let value: number | null | undefined;
+      for (const entity of order) {
+        value = settingFor(entity.settings, r);
+        if (value !== undefined) break;
+      }
+      if (value === undefined) value = settingFor(config.thresholds, r);
+      values[r] = value ?? 0;
+    }
+    return { values, origin: order[0]?.label ?? 'global' };
+  };
+
+  const leafPrefixes = new Map<string, Prefix>();
+  for (const e of [...networks, ...groups, ...hosts]) leafPrefixes.set(formatPrefix(e.prefix), e.prefix);
+
+  const leaves: CounterLeaf[] = [];
+  const profileValues: Float64Array[] = [];
+  const profileOrigins: string[] = [];
+  for (const prefix of leafPrefixes.values()) {
+    const owner = networks
+      .map((n, i) => ({ n, i }))
+      .filter(({ n }) => prefixCovers(n.prefix, prefix))
+      .sort((a, b) => b.n.prefix.length - a.n.prefix.length)[0];
+    if (!owner) throw new RangeError(`${formatPrefix(prefix)} lies in no monitored network`);
+    const { values, origin } = resolve(prefix);
+    leaves.push({ prefix, network: owner.i, profile: leaves.length });
+    profileValues.push(values);
+    profileOrigins.push(origin);
+  }
+  const profiles = new Float64Array(leaves.length * RULE_COUNT);
+  profileValues.forEach((v, i) => {
+    profiles.set(v, i * RULE_COUNT);
+  });
+
+  const resolvedNetworks: ResolvedNetwork[] = config.networks.map((n, i) => {
+    const prefix = networks[i]!.prefix;
+    // The network's own thresholds, as if a host sat directly in it (no group, no host entry).
+    const asNetwork = resolveNetworkOnly(config, networks, prefix);
+    const totals = totalsOf(n.totals);
+    return {
+      text: n.prefix,
+      name: n.name,
+      prefix,
+      thresholds: { pps: asNetwork[0]!, bps: asNetwork[1]! },
+      totals,
+      watchTotals: prefix.length > 0 && totals.some((v) => v > 0),
+    };
+  });
+  return { networks: resolvedNetworks, leaves, profiles, profileOrigins };
+}
+
+/** A network's per-host thresholds from the network chain and the globals alone. */
+function resolveNetworkOnly(config: DetectionConfig, networks: Entity[], prefix: Prefix): Float64Array {
+  const chain = networks
+    .filter((e) => prefixCovers(e.prefix, prefix))
+    .sort((a, b) => b.prefix.length - a.prefix.length);
+  const values = new Float64Array(RULE_COUNT);
+  for (let r = 0; r < RULE_COUNT; r++) {
+    let value: number | null | undefined;
+    for (const entity of chain) {
+      value = settingFor(entity.settings, r);
+      if (value !== undefined) break;
+    }
+    if (value === undefined) value = settingFor(config.thresholds, r);
+    values[r] = value ?? 0;
+  }
+  return values;
 }

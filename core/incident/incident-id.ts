@@ -1,9 +1,10 @@
 /**
  * Incident ids: readable in logs and URLs, sortable by time, and unique. The base is
- * `inc-<UTC yyyymmddThhmmssZ of opening>-<target>`, with ':' in IPv6 targets replaced by '-' so
- * the id stays a safe path segment; a second incident for the same target opened within the
- * same second gets "_2", "_3", ... (an underscore never occurs in an address, so a suffixed id
- * cannot equal another target's id: "2001-db8--5-2" is the target 2001:db8::5:2).
+ * `inc-<UTC yyyymmddThhmmssZ of opening>-<target>`, with ':' in IPv6 targets replaced by '-' and
+ * the '/' of a prefix target (carpet bombing) by '~', so the id stays a safe path segment; a
+ * second incident for the same target opened within the same second gets "_2", "_3", ... (an
+ * underscore never occurs in an address or prefix, so a suffixed id cannot equal another
+ * target's id: "2001-db8--5-2" is the target 2001:db8::5:2).
  */
 
 /** "20261121T141900Z" for the given Unix milliseconds (UTC). */
@@ -13,7 +14,7 @@ export function compactUtc(ms: number): string {
 }
 
 export function incidentIdBase(openedAtMs: number, target: string): string {
-  return `inc-${compactUtc(openedAtMs)}-${target.replaceAll(':', '-')}`;
+  return `inc-${compactUtc(openedAtMs)}-${target.replaceAll(':', '-').replaceAll('/', '~')}`;
 }
 
 /**

@@ -42,6 +42,23 @@ export interface Rates {
   bps: number;
 }
 
+/** An address and the packets seen from (or to) it; counts are lower bounds (space-saving). */
+export interface AddressPackets {
+  address: string;
+  packets: number;
+}
+
+/** Whether the attack's source addresses look forged, and why. */
+export interface SpoofingAssessment {
+  likely: boolean;
+  /** Share of packets from bogon sources (reserved, private, documentation, multicast). */
+  bogonShare: number;
+  /** Packets per distinct source over the breakdown window (after sampling is scaled up). */
+  packetsPerSource: number;
+  /** The rule that decided, in words. */
+  reason: string;
+}
+
 export interface Fingerprint {
   /** IP protocol numbers carrying most of the attack, largest share first. */
   protocols: number[];
@@ -53,7 +70,44 @@ export interface Fingerprint {
   synShare: number;
   /** Mean packet size in bytes over the evaluation window. */
   meanPacketBytes: number;
+  /** Share of packets per traffic class (tcp, udp, icmp, gre, other, syn, ackRst, fragment, amplification). */
+  shares?: Record<string, number>;
+  /** Top source addresses (from the target's focus slot; absent when it had none). */
+  topSources?: AddressPackets[];
+  /** Top source ports of TCP and UDP, any port (focus slot). */
+  topSourcePorts?: number[];
+  /** Most frequent TCP flag combinations ("S", "A", "AR", letters of CEUAPRSF) with their share of TCP packets. */
+  tcpFlags?: { flags: string; share: number }[];
+  /**
+   * Packet sizes in bytes (IP length, each flow record's mean): [p10, p90] is a range holding at
+   * least 80% of the attack's packets (bucket edges, safe for a packet-length filter), p50 the
+   * middle of the median's bucket. 32-byte buckets when the target was watched closely, else
+   * coarse ones (0-64, 65-128, 129-256, 257-512, 513-1024, 1025-1500, above).
+   */
+  packetSizes?: { p10: number; p50: number; p90: number };
+  /** Estimated distinct source addresses. */
+  distinctSources?: number;
+  spoofing?: SpoofingAssessment;
+  /** Carpet bombing: estimated distinct destination hosts hit, and the most hit ones. */
+  distinctTargets?: number;
+  topTargets?: AddressPackets[];
 }
+
+/** How much raw evidence an incident rests on: the evidence guard. */
+export interface Evidence {
+  /** Flow records behind the breakdown window. */
+  records: number;
+  /** Packets as the exporters reported them, before scaling by the sampling rate. */
+  sampledPackets: number;
+  /** Effective sampling rate: scaled packets / sampled packets (1 = unsampled). */
+  samplingRate: number;
+  /** False when records or sampled packets are below the configured minimum. */
+  sufficient: boolean;
+  /** Why the evidence is thin, when it is. */
+  note?: string;
+}
+
+export type SeverityLevel = 'low' | 'medium' | 'high' | 'critical';
 
 export type IncidentState = 'open' | 'closed';
 
@@ -71,7 +125,7 @@ export interface Incident {
   confidence: number;
   /** How far over threshold it went: peak rate / threshold, on the metric that fired hardest. */
   severity: number;
-  /** Which thresholds were crossed when the incident opened ("pps", "bps"). */
+  /** Which rules were crossed when the incident opened ("pps", "bps", "flows", "syn.pps", "dynamic.bps", "totals.pps"). */
   triggers: string[];
   thresholds: Rates;
   current: Rates;
@@ -81,6 +135,19 @@ export interface Incident {
   /** Last time the target was over a threshold. */
   lastOverAtMs: number;
   closedAtMs: number | null;
+  /** A host, or a whole prefix (carpet bombing: `target` is then "203.0.113.0/24"). */
+  targetKind?: 'host' | 'prefix';
+  /** `severity` against the configured levels. */
+  severityLevel?: SeverityLevel;
+  /** The attack's components with their share of packets, largest first (what "mixed" and carpet bombing are made of). */
+  vectors?: { family: AttackFamily; share: number }[];
+  /** The threshold behind each trigger ("syn.pps": 1000, "dynamic.pps": 31000). */
+  triggerThresholds?: Record<string, number>;
+  /** Flow records per second: now, at the peak, and the whole-traffic flows threshold (0 = none). */
+  flows?: { current: number; peak: number; threshold: number };
+  evidence?: Evidence;
+  /** Times the target went over again while the incident was in its hold-down. */
+  retriggers?: number;
 }
 
 export type IncidentEvent =

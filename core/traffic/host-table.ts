@@ -18,6 +18,7 @@
  * stack) + 8 (index, two 4-byte entries per slot) = 42 bytes.
  */
 import { ADDRESS_WORDS } from '../flow/flow-batch.js';
+import { hashWords } from './hash.js';
 
 const EMPTY = 0;
 
@@ -166,11 +167,15 @@ export class HostTable {
     return this.pinned[id] === 1;
   }
 
-  /** Removes every unpinned host not seen since `cutoffMs`; returns how many went. */
-  evictIdle(cutoffMs: number): number {
+  /**
+   * Removes every unpinned host not seen since `cutoffMs`, telling `onEvict` each id before it
+   * goes (so per-host state held elsewhere can be let go); returns how many went.
+   */
+  evictIdle(cutoffMs: number, onEvict?: (id: number) => void): number {
     let evicted = 0;
     for (let id = 0; id < this.highWater; id++) {
       if (this.used[id] === 1 && this.pinned[id] === 0 && this.lastSeenMs[id]! < cutoffMs) {
+        onEvict?.(id);
         this.remove(id);
         evicted += 1;
       }
@@ -189,29 +194,4 @@ export class HostTable {
       this.index.byteLength
     );
   }
-}
-
-/** Murmur3-style mixing of the four address words; allocation-free, good spread on low bits. */
-function hashWords(w0: number, w1: number, w2: number, w3: number, seed: number): number {
-  let h = seed;
-  h = mixWord(h, w0);
-  h = mixWord(h, w1);
-  h = mixWord(h, w2);
-  h = mixWord(h, w3);
-  h ^= 16;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-function mixWord(h: number, word: number): number {
-  let k = Math.imul(word, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  let x = h ^ k;
-  x = (x << 13) | (x >>> 19);
-  return (Math.imul(x, 5) + 0xe6546b64) | 0;
 }

@@ -1,5 +1,5 @@
 /**
- * Per-second packet and byte counts for many slots (hosts, networks), RING_SECONDS per slot.
+ * Per-second packet, byte and flow counts for many slots (hosts, networks), RING_SECONDS per slot.
  *
  * Time model. Exporters' clocks are not trusted (routers drift, some never sync, uptime-based
  * timestamps wrap), but the durations they report are: a flow is placed on the interval
@@ -14,8 +14,14 @@
  *
  * Rate. See `windowRates`.
  *
- * Memory per slot: RING_SECONDS * 2 * 8 bytes (Float64: sums of many small sampled values must
- * not lose low-order increments the way Float32 does above 2^24) + 8 (head) = 264 bytes.
+ * Flows. Each record is one flow and is spread like its packets, so flows/s is the rate of flow
+ * records: new flows per second for short flows, and for a long flow re-reported every active
+ * timeout A, one record per A seconds (1/A flows/s), which is what the exporter really sends.
+ *
+ * Memory per slot: RING_SECONDS * (8 + 8 + 4) bytes + 8 (head) = 328 bytes. Packets and bytes are
+ * Float64 (sums of many small sampled values must not lose low-order increments the way Float32
+ * does above 2^24); flow counts are Float32, whose rounding only matters past 16 million flows
+ * in one second of one slot.
  */
 
 /** Seconds of history per slot; a power of two (the ring index is `second & RING_MASK`). */
@@ -37,19 +43,30 @@ export interface RateSample {
   pps: number;
   /** Bits per second. */
   bps: number;
-  /** Packets and bytes summed over the window (for mean packet size). */
+  /** Flow records per second. */
+  fps: number;
+  /** Packets, bytes and flows summed over the window (for mean packet size). */
   packets: number;
   bytes: number;
+  flows: number;
 }
 
 export function emptyRateSample(): RateSample {
-  return { pps: 0, bps: 0, packets: 0, bytes: 0 };
+  return { pps: 0, bps: 0, fps: 0, packets: 0, bytes: 0, flows: 0 };
 }
+
+/** Which per-second value `heldSeconds` compares: packets, bits (bytes * 8) or flows. */
+export const METRIC_PACKETS = 0;
+export const METRIC_BITS = 1;
+export const METRIC_FLOWS = 2;
 
 export class SecondRings {
   readonly slots: number;
   readonly packets: Float64Array;
   readonly bytes: Float64Array;
+  readonly flows: Float32Array;
+  /** The largest per-second value (scaled) of the run the last `heldSeconds` call counted. */
+  heldPeak = 0;
   /** The newest second written for each slot; -Infinity when the slot is empty. */
   private readonly headSec: Float64Array;
 
@@ -57,6 +74,7 @@ export class SecondRings {
     this.slots = slots;
     this.packets = new Float64Array(slots * RING_SECONDS);
     this.bytes = new Float64Array(slots * RING_SECONDS);
+    this.flows = new Float32Array(slots * RING_SECONDS);
     this.headSec = new Float64Array(slots).fill(Number.NEGATIVE_INFINITY);
   }
 
@@ -69,7 +87,7 @@ export class SecondRings {
    * Adds a flow ending at `endMs` (its arrival) that lasted `durationMs` (already clamped to
    * [0, MAX_FLOW_DURATION_MS]). At most RING_SECONDS + 1 buckets are touched.
    */
-  add(slot: number, endMs: number, durationMs: number, packets: number, bytes: number): void {
+  add(slot: number, endMs: number, durationMs: number, packets: number, bytes: number, flows: number): void {
     // The last second the flow covers: a flow ending exactly on a second boundary does not reach
     // into the next second (a zero-length record still lands in the second it arrived in).
     const endSec = durationMs > 0 ? Math.ceil(endMs / 1000) - 1 : Math.floor(endMs / 1000);
@@ -81,11 +99,13 @@ export class SecondRings {
       const i = base + (endSec & RING_MASK);
       this.packets[i]! += packets;
       this.bytes[i]! += bytes;
+      this.flows[i]! += flows;
       return;
     }
     const startMs = endMs - durationMs;
     const packetsPerMs = packets / durationMs;
     const bytesPerMs = bytes / durationMs;
+    const flowsPerMs = flows / durationMs;
     let sec = Math.floor(startMs / 1000);
     if (sec < oldest) sec = oldest;
     for (; sec <= endSec; sec++) {
@@ -96,6 +116,7 @@ export class SecondRings {
       const i = base + (sec & RING_MASK);
       this.packets[i]! += packetsPerMs * (hi - lo);
       this.bytes[i]! += bytesPerMs * (hi - lo);
+      this.flows[i]! += flowsPerMs * (hi - lo);
     }
   }
 
@@ -107,17 +128,19 @@ export class SecondRings {
     if (sec - head >= RING_SECONDS) {
       this.packets.fill(0, base, base + RING_SECONDS);
       this.bytes.fill(0, base, base + RING_SECONDS);
+      this.flows.fill(0, base, base + RING_SECONDS);
     } else {
       for (let s = head + 1; s <= sec; s++) {
         const i = base + (s & RING_MASK);
         this.packets[i] = 0;
         this.bytes[i] = 0;
+        this.flows[i] = 0;
       }
     }
     this.headSec[slot] = sec;
   }
 
-  /** Packets and bytes in the whole seconds [fromSec, toSec). Seconds outside the ring count 0. */
+  /** Packets, bytes and flows in the whole seconds [fromSec, toSec). Seconds outside the ring count 0. */
   private sumInto(slot: number, fromSec: number, toSec: number, out: RateSample): void {
     const head = this.headSec[slot]!;
     const oldest = head - RING_SECONDS + 1;
@@ -126,13 +149,16 @@ export class SecondRings {
     const base = slot * RING_SECONDS;
     let packets = 0;
     let bytes = 0;
+    let flows = 0;
     for (let s = lo; s <= hi; s++) {
       const i = base + (s & RING_MASK);
       packets += this.packets[i]!;
       bytes += this.bytes[i]!;
+      flows += this.flows[i]!;
     }
     out.packets = packets;
     out.bytes = bytes;
+    out.flows = flows;
   }
 
   /**
@@ -167,9 +193,51 @@ export class SecondRings {
     const spanSeconds = (windowMs - forgiven) / 1000;
     out.pps = out.packets / spanSeconds;
     out.bps = (out.bytes * 8) / spanSeconds;
+    out.fps = out.flows / spanSeconds;
+  }
+
+  /**
+   * For how many seconds, in traffic time, the slot has been over `threshold` on `metric` once
+   * scaled by `share` (the part of the slot's traffic a per-protocol rule looks at): the run of
+   * consecutive seconds, each over on its own, that ends at the second of `nowMs`, looking back at
+   * most the ring. The current second and the one before may still be under-reported (their
+   * records are on their way), so they are skipped when they are not over; when one is over, it
+   * is over whatever comes later. The detector uses it to tell how long a condition has already
+   * held when it first sees it, and to see a condition that holds second by second before the
+   * window's average shows it. Sets `heldPeak`.
+   */
+  heldSeconds(slot: number, nowMs: number, metric: number, threshold: number, share: number): number {
+    const endSec = Math.floor(nowMs / 1000);
+    const head = this.headSec[slot]!;
+    const oldest = head - RING_SECONDS + 1;
+    const base = slot * RING_SECONDS;
+    const column =
+      metric === METRIC_PACKETS ? this.packets : metric === METRIC_BITS ? this.bytes : this.flows;
+    const scale = metric === METRIC_BITS ? 8 * share : share;
+    let held = 0;
+    let peak = 0;
+    for (let s = endSec; s >= oldest; s--) {
+      const value = s > head ? 0 : column[base + (s & RING_MASK)]! * scale;
+      if (value > threshold) {
+        held += 1;
+        if (value > peak) peak = value;
+      } else if (held > 0 || s < endSec - 1) break;
+    }
+    this.heldPeak = peak;
+    return held;
+  }
+
+  /** The value (packets, bits or flows) of the second holding `nowMs`, so far; 0 when none. */
+  currentSecond(slot: number, nowMs: number, metric: number): number {
+    const sec = Math.floor(nowMs / 1000);
+    const head = this.headSec[slot]!;
+    if (sec > head || sec <= head - RING_SECONDS) return 0;
+    const i = slot * RING_SECONDS + (sec & RING_MASK);
+    if (metric === METRIC_PACKETS) return this.packets[i]!;
+    return metric === METRIC_BITS ? this.bytes[i]! * 8 : this.flows[i]!;
   }
 
   get bytesAllocated(): number {
-    return this.packets.byteLength + this.bytes.byteLength + this.headSec.byteLength;
+    return this.packets.byteLength + this.bytes.byteLength + this.flows.byteLength + this.headSec.byteLength;
   }
 }

@@ -14,6 +14,9 @@ export interface SyntheticFlow {
   tcpFlags?: number;
   fragment?: number;
   packets: number;
+  /** Packets as the exporter reported them before scaling; default `packets`. */
+  sampledPackets?: number;
+  samplingRate?: number;
   bytes?: number;
   /** endMs - startMs on the exporter's clock; 0 when absent. */
   durationMs?: number;
@@ -51,7 +54,8 @@ export function batchOf(flows: readonly SyntheticFlow[]): FlowBatch {
     batch.tcpFlags[row] = f.tcpFlags ?? 0;
     if (f.fragment !== undefined) batch.fragment[row] = f.fragment;
     batch.packets[row] = f.packets;
-    batch.sampledPackets[row] = f.packets;
+    batch.sampledPackets[row] = f.sampledPackets ?? f.packets;
+    batch.samplingRate[row] = f.samplingRate ?? 1;
     batch.bytes[row] = f.bytes ?? f.packets * 100;
     const exporterEnd = f.arrivalMs + (f.exporterSkewMs ?? -3_600_000);
     batch.endMs[row] = exporterEnd;

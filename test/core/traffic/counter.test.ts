@@ -193,3 +193,118 @@ describe('TrafficCounter', () => {
     expect(rateOf(counter, '2001:db8::5', T0).pps).toBeCloseTo(300, 6);
   });
 });
+
+describe('TrafficCounter breakdown classes', () => {
+  it('counts packets, bytes and flows per class, fragments by port 0 when the exporter cannot say', () => {
+    const counter = counterFor(['203.0.113.0/24']);
+    const dst = '203.0.113.5';
+    counter.ingest(
+      batchOf([
+        { dst, protocol: 17, srcPort: 123, dstPort: 40000, packets: 100, bytes: 46_800, arrivalMs: T0 },
+        { dst, protocol: 17, srcPort: 3702, dstPort: 40001, packets: 10, bytes: 5_000, arrivalMs: T0 },
+        // A v5 exporter reports non-initial fragments with both ports 0 and no fragment flag.
+        { dst, protocol: 17, srcPort: 0, dstPort: 0, packets: 30, bytes: 44_400, arrivalMs: T0 },
+        { dst, protocol: 6, tcpFlags: 0x10, dstPort: 80, packets: 20, bytes: 800, arrivalMs: T0 },
+        { dst, protocol: 6, tcpFlags: 0x14, dstPort: 80, packets: 5, bytes: 200, arrivalMs: T0 },
+      ]),
+    );
+    const b = counter.hostBreakdown(hostId(counter, dst), T0 + 500);
+    expect(b).toMatchObject({
+      packets: 165,
+      fragments: 30,
+      amplification: 110,
+      tcpAckRstOnly: 25,
+      tcpAckOnly: 20,
+      tcpRst: 5,
+      flows: 5,
+      sampledPackets: 165,
+      bytes: 97_200,
+    });
+    // tcp, udp, icmp, gre, other, syn, ackRst, fragment, amplification
+    expect(b.classes.map((c) => c.flows)).toEqual([2, 3, 0, 0, 0, 0, 2, 1, 2]);
+    expect(b.classes[8]).toEqual({ packets: 110, bytes: 51_800, flows: 2 });
+    expect(b.udpReflectorPorts).toEqual([
+      { port: 123, packets: 100 },
+      { port: 3702, packets: 10 },
+    ]);
+    // Mean packet sizes 468 and 500 (<= 512), 1480 (<= 1500), 40 (<= 64).
+    expect(b.packetSizes).toEqual([25, 0, 0, 110, 0, 30, 0]);
+    const shares = new Float64Array(27);
+    counter.hostShares(hostId(counter, dst), T0 + 500, shares);
+    expect(shares[8 * 3]).toBeCloseTo(110 / 165, 9); // amplification packets
+    expect(shares[8 * 3 + 1]).toBeCloseTo(51_800 / 97_200, 9); // amplification bytes
+    expect(shares[7 * 3 + 2]).toBeCloseTo(1 / 5, 9); // fragment flows
+  });
+
+  it('halves the counts at each new generation and forgets them after two empty ones', () => {
+    const counter = counterFor(['203.0.113.0/24']);
+    const dst = '203.0.113.5';
+    counter.ingest(batchOf([{ dst, protocol: 1, packets: 400, arrivalMs: T0 }]));
+    const id = hostId(counter, dst);
+    counter.ingest(batchOf([{ dst, protocol: 6, tcpFlags: 0x02, packets: 100, arrivalMs: T0 + 3000 }]));
+    expect(counter.hostBreakdown(id, T0 + 3500)).toMatchObject({ icmp: 200, tcp: 100, tcpSynOnly: 100 });
+    // A read one generation later sees the halving a write would do.
+    expect(counter.hostBreakdown(id, T0 + 6500)).toMatchObject({ icmp: 100, tcp: 50 });
+    expect(counter.hostBreakdown(id, T0 + 9500).packets).toBe(0);
+  });
+
+  it('estimates distinct sources and counts bogon sources, never a monitored network as bogon', () => {
+    const counter = counterFor(['203.0.113.0/24', '10.0.0.0/8']);
+    const dst = '203.0.113.5';
+    const flows = Array.from({ length: 3000 }, (_, i) => ({
+      dst,
+      src: i < 1000 ? `192.168.${i >> 8}.${i & 255}` : `${20 + (i % 50)}.1.${i >> 8}.${i & 255}`,
+      packets: 2,
+      arrivalMs: T0,
+    }));
+    flows.push({ dst, src: '10.1.2.3', packets: 50, arrivalMs: T0 });
+    counter.ingest(batchOf(flows));
+    const b = counter.hostBreakdown(hostId(counter, dst), T0 + 100);
+    expect(b.bogonSourcePackets).toBe(2000);
+    expect(Math.abs(b.distinctSources - 3001) / 3001).toBeLessThan(0.5);
+  });
+
+  it('puts a host under focus from the records alone once it passes its trigger between steps', () => {
+    const counter = new TrafficCounter({
+      networks: [parsePrefix('203.0.113.0/24')!],
+      windowSeconds: 3,
+      hostCapacity: 16,
+      focusCapacity: 2,
+      hostFocusTriggers: { packets: Float64Array.of(1000), bytes: Float64Array.of(0) },
+    });
+    counter.ingest(
+      batchOf([
+        { dst: '203.0.113.5', src: '100.20.0.1', packets: 600, arrivalMs: T0 },
+        { dst: '203.0.113.6', src: '100.20.0.1', packets: 600, arrivalMs: T0 },
+        { dst: '203.0.113.5', src: '100.20.0.2', packets: 600, arrivalMs: T0 },
+        { dst: '203.0.113.5', src: '100.20.0.3', packets: 300, arrivalMs: T0 },
+      ]),
+    );
+    const id = hostId(counter, '203.0.113.5');
+    expect(counter.hostFocusSlot(hostId(counter, '203.0.113.6'))).toBe(-1);
+    const slot = counter.hostFocusSlot(id);
+    expect(slot).toBeGreaterThanOrEqual(0);
+    // The focus starts with the record that crossed the trigger.
+    expect(counter.focusReport(slot, T0 + 100).topSources).toEqual([
+      { address: '100.20.0.2', packets: 600 },
+      { address: '100.20.0.3', packets: 300 },
+    ]);
+    counter.beginStep();
+    counter.ingest(batchOf([{ dst: '203.0.113.6', packets: 600, arrivalMs: T0 + 1000 }]));
+    expect(counter.hostFocusSlot(hostId(counter, '203.0.113.6'))).toBe(-1);
+  });
+
+  it('releases the focus of an evicted host', () => {
+    const counter = new TrafficCounter({
+      networks: [parsePrefix('203.0.113.0/24')!],
+      windowSeconds: 3,
+      hostCapacity: 4,
+      focusCapacity: 1,
+    });
+    counter.ingest(batchOf([{ dst: '203.0.113.5', packets: 1, arrivalMs: T0 }]));
+    const id = hostId(counter, '203.0.113.5');
+    expect(counter.acquireHostFocus(id, T0)).toBe(0);
+    expect(counter.evictIdle(T0 + 120_000, 60_000)).toBe(1);
+    expect(counter.stats()).toMatchObject({ focusInUse: 0, focusCapacity: 1 });
+  });
+});
