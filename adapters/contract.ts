@@ -73,6 +73,11 @@ export interface MitigationAdapter {
    */
   render(intent: MitigationIntent): string;
   /**
+   * Optional: the exact text or request withdraw() would send for an intent, shown next to the
+   * announcement in previews (the paired undo).
+   */
+  renderWithdraw?(intent: MitigationIntent): string;
+  /**
    * Puts an intent in place. Idempotent: applying an intent that is already in place changes
    * nothing and returns a receipt for it. Throws FG_ERR_ADAPTER_CAPABILITY when the intent needs
    * a capability the adapter did not declare, FG_ERR_ADAPTER_APPLY when delivery failed.
@@ -87,6 +92,12 @@ export interface MitigationAdapter {
   /** What is really in place now, for reconciliation against the store. */
   list(): Promise<AdapterReceipt[]>;
   health(): Promise<AdapterHealth>;
+  /**
+   * Optional: registers a listener called whenever the adapter has re-established its session
+   * with the device (a BGP speaker restarted, an SSH connection came back). The dispatcher then
+   * reconciles that adapter: what the device lost while away is applied again.
+   */
+  onReconnect?(listener: () => void): void;
 }
 
 /** What an adapter instance gets from the appliance; it sees nothing of its siblings. */
@@ -97,6 +108,8 @@ export interface AdapterContext {
   logger: Logger;
   /** Unix milliseconds; the only clock an adapter reads, so tests control time. */
   now(): number;
+  /** The appliance's state directory, for adapters that keep files (absent in previews and tests). */
+  stateDir?: string;
 }
 
 export interface AdapterPlugin<C = unknown> {
@@ -117,6 +130,24 @@ export function capabilityFor(intent: MitigationIntent): Capability {
       return intent.ipVersion === 4 ? 'flowspec4' : 'flowspec6';
     case 'rtbh':
       return intent.ipVersion === 4 ? 'rtbh4' : 'rtbh6';
+    case 'firewall':
+      return 'firewall';
+    case 'scrubbing':
+      return 'scrubbing';
+  }
+}
+
+/** Every capability that delivers some intent of a kind (either family for the BGP kinds). */
+export function capabilitiesForKind(kind: IntentKind): readonly Capability[] {
+  switch (kind) {
+    case 'flowspec':
+      return ['flowspec4', 'flowspec6'];
+    case 'rtbh':
+      return ['rtbh4', 'rtbh6'];
+    case 'firewall':
+      return ['firewall'];
+    case 'scrubbing':
+      return ['scrubbing'];
   }
 }
 

@@ -216,6 +216,7 @@ export function createAdapterRegistry(): AdapterRegistry {
         name: entry.name,
         logger: scopedLogger(ctx.logger, entry.name),
         now: ctx.now,
+        ...(ctx.stateDir === undefined ? {} : { stateDir: ctx.stateDir }),
       };
       let adapter: MitigationAdapter;
       try {

@@ -1,23 +1,24 @@
 /**
- * `floodgate run`: wires collectors -> detector -> planner -> dispatcher -> adapters, with the
- * store and the HTTP API beside them. This file only wires; each stage lives in its own folder.
+ * `floodgate run`: wires collectors -> detector -> runbook engine -> dispatcher -> adapters, with
+ * the store and the HTTP API beside them. This file only wires; each stage lives in its own folder.
  */
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import type { MitigationAdapter } from '../adapters/contract.js';
-import { createAdapterRegistry, registerBuiltinAdapters } from '../adapters/registry.js';
+import type { AdapterPlugin } from '../adapters/contract.js';
 import { createDecoderTable } from '../collectors/registry.js';
 import { FlowTemplates } from '../collectors/template/flow-templates.js';
 import { createUdpCollector } from '../collectors/udp-listener.js';
 import { createDetector } from '../core/detect/detector.js';
 import { FloodgateError } from '../core/errors.js';
-import type { IncidentEvent } from '../core/incident/incident.js';
+import { EscalationEngine } from '../core/escalation/engine.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
-import { planMitigation } from '../core/mitigation/planner.js';
 import type { FloodgateConfig } from './config/schema.js';
 import { createDispatcher } from './dispatcher.js';
+import { createEscalationDriver } from './escalation-driver.js';
 import { createHttpComponent } from './http/component.js';
+import { buildAdapters, engineSettings } from './pipeline.js';
+import { checkRunbookAdapters } from './runbook-adapters.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { createTemplateState } from './template-state.js';
@@ -30,40 +31,53 @@ export interface DaemonOptions {
   now?: () => number;
   /** Evaluation step; one second unless a test needs otherwise. */
   stepMs?: number;
+  /** Adapter plugins besides the built-in ones. */
+  plugins?: readonly AdapterPlugin<never>[];
 }
 
 export interface Daemon {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Takes new runbooks and mitigation settings (protected prefixes, caps, ...) without a restart;
+   * running escalations keep the runbook they started with. Other sections need a restart.
+   * Throws FG_ERR_CONFIG_INVALID, changing nothing, when a runbook cannot be delivered.
+   */
+  reload(config: FloodgateConfig, source: string): void;
   readonly store: Store;
 }
 
-const DRY_RUN_TYPE = 'dry-run';
 const STATS_LOG_INTERVAL_MS = 300_000;
 
 export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { config, logger } = options;
+  const { logger } = options;
+  let config = options.config;
   const now = options.now ?? Date.now;
   const stepMs = options.stepMs ?? 1000;
 
+  const active = buildAdapters(config, {
+    logger,
+    now,
+    preview: 'by-mode',
+    ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
+  });
   const store = openSqliteStore(join(config.store.stateDir, config.store.file));
-
-  const registry = createAdapterRegistry();
-  registerBuiltinAdapters(registry);
-  const configured = registry.instantiate(config.adapters, { logger, now });
-  const typeOf = new Map(config.adapters.map((a) => [a.name, a.type]));
-  let active: MitigationAdapter[] = configured;
-  if (config.mode === 'detect-only') {
-    active = configured.filter((a) => typeOf.get(a.name) === DRY_RUN_TYPE);
-    if (active.length === 0) {
-      // detect-only must still show what would be announced; an implicit dry-run adapter does that.
-      active = registry.instantiate([{ name: 'dry-run', type: DRY_RUN_TYPE }], { logger, now });
-    }
-  }
 
   // A random hash seed per run stops an attacker from aiming destinations at one bucket chain.
   const detector = createDetector(config.detection, { hashSeed: randomInt(2 ** 32) });
-  const dispatcher = createDispatcher({ store, adapters: active, caps: config.mitigation.caps, logger, now });
+  const engine = new EscalationEngine(engineSettings(config));
+  let caps = config.mitigation.caps;
+  const dispatcher = createDispatcher({
+    store,
+    adapters: active,
+    get caps() {
+      return caps;
+    },
+    retry: config.dispatch.retry,
+    logger,
+    now,
+  });
+  const driver = createEscalationDriver({ engine, dispatcher, store, logger });
   const templates = new FlowTemplates();
   const templateState = createTemplateState({
     templates,
@@ -82,6 +96,9 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
     collectors: collector.stats(),
     templates: templates.summary(),
     detection: detector.stats(),
+    escalation: {
+      runs: engine.activeRuns().map((r) => ({ id: r.id, target: r.target, state: r.state, level: r.level })),
+    },
     adapters: active.map((a) => a.name),
   });
   const health = async () => {
@@ -99,50 +116,17 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     return { ok, components };
   };
-  const http = createHttpComponent(config.http, { store, stats, health, logger });
-
-  function handle(event: IncidentEvent): void {
-    const incident = event.incident;
-    store.saveIncident(incident);
-    if (event.type === 'opened') {
-      store.appendAudit({
-        atMs: event.atMs,
-        actor: 'system',
-        action: 'incident-open',
-        incidentId: incident.id,
-        result: 'ok',
-        detail: {
-          target: incident.target,
-          family: incident.family,
-          peak: incident.peak,
-          triggers: incident.triggers,
-        },
-      });
-      logger.warn(
-        {
-          incident: incident.id,
-          target: incident.target,
-          family: incident.family,
-          pps: incident.current.pps,
-          bps: incident.current.bps,
-        },
-        'incident opened',
-      );
-      const plan = planMitigation(incident, config.mitigation);
-      void dispatcher.apply(incident, plan.intents, plan.refused);
-    } else if (event.type === 'closed') {
-      store.appendAudit({
-        atMs: event.atMs,
-        actor: 'system',
-        action: 'incident-close',
-        incidentId: incident.id,
-        result: 'ok',
-        detail: { peak: incident.peak },
-      });
-      logger.info({ incident: incident.id, target: incident.target }, 'incident closed');
-      void dispatcher.withdrawIncident(incident.id);
-    }
-  }
+  const http = createHttpComponent(config.http, {
+    store,
+    stats,
+    health,
+    logger,
+    operations: {
+      approve: (id, operator) => dispatcher.approve(id, operator),
+      approveIncident: (id, operator) => dispatcher.approveIncident(id, operator),
+      withdraw: (id, operator) => dispatcher.withdraw(id, operator),
+    },
+  });
 
   let timer: NodeJS.Timeout | undefined;
   let statsTimer: NodeJS.Timeout | undefined;
@@ -165,8 +149,11 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   };
   const tick = () => {
+    const at = now();
     try {
-      for (const event of detector.step(now())) handle(event);
+      // The engine decides synchronously; the dispatcher delivers in the background, in order.
+      void driver.handleEvents(detector.step(at));
+      void driver.tick(at);
     } catch (e) {
       logger.error({ err: e }, 'detection step failed');
     }
@@ -216,16 +203,69 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
           );
         }
       }
-      await dispatcher.recoverAfterRestart();
+      store.appendAudit({
+        atMs: now(),
+        actor: 'system',
+        action: 'daemon-start',
+        result: 'ok',
+        detail: { config: options.configSource, mode: config.mode, adapters: active.map((a) => a.name) },
+      });
+      await driver.resume(now());
+      for (const adapter of active) {
+        adapter.onReconnect?.(() => {
+          logger.info({ adapter: adapter.name }, 'adapter reconnected: reconciling');
+          dispatcher.reconcile('reconnect', adapter.name).catch((e: unknown) => {
+            logger.error({ adapter: adapter.name, err: e }, 'reconciliation after reconnect failed');
+          });
+        });
+      }
       timer = setInterval(tick, stepMs);
       statsTimer = setInterval(logCollectorStats, STATS_LOG_INTERVAL_MS);
       statsTimer.unref();
       logger.info({ adapters: active.map((a) => a.name) }, 'floodgate running');
     },
     async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await dispatcher.idle();
+      await dispatcher.shutdown(config.dispatch.onShutdown);
+      store.appendAudit({
+        atMs: now(),
+        actor: 'system',
+        action: 'daemon-stop',
+        result: 'ok',
+        detail: { onShutdown: config.dispatch.onShutdown },
+      });
       await stopStarted();
       store.close();
       logger.info('floodgate stopped');
+    },
+    reload(next, source) {
+      // Refused whole, before anything changes, when a new tier could not be delivered.
+      checkRunbookAdapters(next.runbooks, active);
+      const changed = (Object.keys(next) as (keyof FloodgateConfig)[]).filter(
+        (key) =>
+          !['runbooks', 'mitigation'].includes(key) &&
+          JSON.stringify(next[key]) !== JSON.stringify(config[key]),
+      );
+      config = { ...config, runbooks: next.runbooks, mitigation: next.mitigation };
+      engine.configure(engineSettings(config));
+      caps = config.mitigation.caps;
+      store.appendAudit({
+        atMs: now(),
+        actor: 'system',
+        action: 'config-load',
+        result: 'ok',
+        detail: { source, reloaded: ['runbooks', 'mitigation'], needsRestart: changed },
+      });
+      if (changed.length > 0) {
+        logger.warn(
+          { sections: changed },
+          'configuration reloaded; these sections change only with a restart',
+        );
+      } else {
+        logger.info({ source }, 'configuration reloaded: runbooks and mitigation settings');
+      }
     },
   };
 }

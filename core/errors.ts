@@ -25,6 +25,9 @@ export const ErrorCodes = {
   FG_ERR_SAFETY_DEFAULT_ROUTE: 'a default route is never announced',
   FG_ERR_SAFETY_CAP: 'the cap on active rules of this kind is reached',
   FG_ERR_SAFETY_INVALID_TARGET: 'intent target or next hop is not a valid address or prefix of its family',
+  // Mitigations and operators
+  FG_ERR_MITIGATION_NOT_FOUND: 'no mitigation (or no pending mitigation) with this id',
+  FG_ERR_MITIGATION_STATE: 'the mitigation is not in a state that allows this operation',
   // Appliance
   FG_ERR_LISTEN: 'could not bind a listening socket',
   FG_ERR_STORE: 'the state store failed',
@@ -32,6 +35,7 @@ export const ErrorCodes = {
   // HTTP API responses (the code in the JSON error body)
   FG_ERR_HTTP_BAD_REQUEST: 'request parameters failed validation',
   FG_ERR_HTTP_NOT_FOUND: 'no such resource',
+  FG_ERR_HTTP_UNAVAILABLE: 'this API instance does not carry out operator actions',
   FG_ERR_HTTP_INTERNAL: 'the API failed to serve the request',
 } as const;
 

@@ -5,11 +5,18 @@
 import { z } from 'zod';
 import { ipAddress } from '../../core/config/formats.js';
 
-export const DRY_RUN_CAPABILITIES = ['flowspec4', 'flowspec6', 'rtbh4', 'rtbh6'] as const;
+export const DRY_RUN_CAPABILITIES = [
+  'flowspec4',
+  'flowspec6',
+  'rtbh4',
+  'rtbh6',
+  'firewall',
+  'scrubbing',
+] as const;
 
 export const dryRunConfigSchema = z
   .object({
-    /** Whose syntax the recorded commands are in; ExaBGP's text API is the only one so far. */
+    /** Whose syntax the recorded BGP commands are in; ExaBGP's text API is the only one so far. */
     render: z.enum(['exabgp']).default('exabgp'),
     /**
      * What this instance claims to deliver. Fewer than all rehearses a real device's limits
@@ -22,6 +29,12 @@ export const dryRunConfigSchema = z
       .default([...DRY_RUN_CAPABILITIES]),
     /** ExaBGP peers the commands would be addressed to (`neighbor X announce ...`); all when empty. */
     neighbors: z.array(ipAddress).default([]),
+    /**
+     * Keep what is "in place" in `dry-run-<name>.json` in the state directory, so the table
+     * survives Floodgate's restart the way a router's routes do (reconciliation then has
+     * something to reconcile). Off: every process starts with an empty table.
+     */
+    persist: z.boolean().default(false),
   })
   .strict();
 

@@ -1,127 +1,64 @@
 /**
- * The dry-run adapter: does everything an adapter does except send. It renders each intent as
- * the ExaBGP command a real speaker would receive, records it as in place and logs it, so
- * detect-only mode shows operators exactly what would have been announced and withdrawn.
+ * The dry-run adapter: does everything an adapter does except send. It renders each BGP intent
+ * as the ExaBGP command a real speaker would receive (a firewall rule, which has no BGP form, as
+ * Floodgate's plain description of it), records it as in place and logs it, so detect-only mode
+ * shows operators exactly what would have been announced and withdrawn.
  *
- * State is in memory only: a new process starts with nothing in place, as ExaBGP does after
- * a restart, and the dispatcher replays or withdraws from its store. stop() and start() on
- * the same instance keep the table, like a BGP speaker whose session merely flapped.
+ * State is in memory unless `persist` is set: a new process then starts with nothing in place,
+ * as ExaBGP does after a restart, and the dispatcher replays from its store. With `persist` the
+ * table is kept in the state directory, like a router that keeps its routes while Floodgate
+ * restarts.
  */
+import { join } from 'node:path';
 import { FloodgateError } from '../../core/errors.js';
 import type { MitigationIntent } from '../../core/mitigation/intent.js';
-import type {
-  AdapterContext,
-  AdapterHealth,
-  AdapterReceipt,
-  Capability,
-  MitigationAdapter,
-  WithdrawResult,
-} from '../contract.js';
-import { requireCapability } from '../contract.js';
+import { describeIntent } from '../../core/mitigation/intent-text.js';
+import type { AdapterContext, Capability, MitigationAdapter } from '../contract.js';
 import { renderAnnounce, renderWithdraw } from '../exabgp/text-api.js';
+import { createRecordingAdapter } from '../recording-adapter.js';
 import type { DryRunConfig } from './config.js';
+
+/** Where a persisting dry-run instance keeps its table. */
+export function dryRunStateFile(stateDir: string, name: string): string {
+  return join(stateDir, `dry-run-${name}.json`);
+}
 
 export function createDryRunAdapter(config: DryRunConfig, ctx: AdapterContext): MitigationAdapter {
   const { name, logger } = ctx;
   const capabilities: ReadonlySet<Capability> = new Set(config.capabilities);
   const renderOptions = { neighbors: config.neighbors };
-  /** What is "in place", by intent id, in the order it was applied. */
-  const inPlace = new Map<string, AdapterReceipt>();
-  let started = false;
-
-  const self = { name, capabilities };
-
-  function render(intent: MitigationIntent): string {
-    requireCapability(self, intent);
-    return renderAnnounce(intent, renderOptions);
+  if (config.persist && ctx.stateDir === undefined) {
+    throw new FloodgateError(
+      'FG_ERR_CONFIG_INVALID',
+      `dry-run adapter "${name}": persist needs the appliance's state directory, and none was given`,
+      { adapter: name },
+    );
   }
-
-  function requireStarted(code: 'FG_ERR_ADAPTER_APPLY' | 'FG_ERR_ADAPTER_WITHDRAW', intentId: string): void {
-    if (!started) {
-      throw new FloodgateError(code, `adapter "${name}" is not started (intent ${intentId})`, {
-        adapter: name,
-        intentId,
-      });
-    }
-  }
-
-  return {
+  const stateFile =
+    config.persist && ctx.stateDir !== undefined ? dryRunStateFile(ctx.stateDir, name) : undefined;
+  const adapter = createRecordingAdapter({
     name,
     capabilities,
-    render,
-
+    logger,
+    now: ctx.now,
+    render: (intent: MitigationIntent) =>
+      intent.kind === 'firewall' ? describeIntent(intent) : renderAnnounce(intent, renderOptions),
+    renderWithdraw: (intent: MitigationIntent) =>
+      intent.kind === 'firewall' ? `undo ${describeIntent(intent)}` : renderWithdraw(intent, renderOptions),
+    receiptDetails: { render: config.render },
+    label: 'dry run',
+    healthDetail: 'dry run: records what it would announce, sends nothing',
+    ...(stateFile === undefined ? {} : { stateFile }),
+  });
+  const start = adapter.start.bind(adapter);
+  return {
+    ...adapter,
     async start() {
-      started = true;
+      await start();
       logger.info(
-        { render: config.render, capabilities: config.capabilities },
+        { render: config.render, capabilities: config.capabilities, persist: config.persist },
         'dry-run adapter started: nothing is sent',
       );
-    },
-
-    async stop() {
-      started = false;
-    },
-
-    async apply(intent) {
-      const command = render(intent);
-      requireStarted('FG_ERR_ADAPTER_APPLY', intent.id);
-      const existing = inPlace.get(intent.id);
-      if (existing) {
-        logger.debug({ intentId: intent.id }, 'already in place; nothing would be sent');
-        return structuredClone(existing);
-      }
-      const receipt: AdapterReceipt = {
-        adapter: name,
-        intentId: intent.id,
-        kind: intent.kind,
-        command,
-        appliedAtMs: ctx.now(),
-        details: { render: config.render, withdrawCommand: renderWithdraw(intent, renderOptions) },
-      };
-      inPlace.set(intent.id, receipt);
-      logger.info({ intentId: intent.id, incidentId: intent.incidentId, command }, 'dry run: would announce');
-      return structuredClone(receipt);
-    },
-
-    async withdraw(receipt): Promise<WithdrawResult> {
-      requireStarted('FG_ERR_ADAPTER_WITHDRAW', receipt.intentId);
-      if (receipt.adapter !== name) {
-        throw new FloodgateError(
-          'FG_ERR_ADAPTER_WITHDRAW',
-          `receipt for intent ${receipt.intentId} belongs to adapter "${receipt.adapter}", not "${name}"`,
-          { adapter: name, receiptAdapter: receipt.adapter, intentId: receipt.intentId },
-        );
-      }
-      const command = receipt.details?.['withdrawCommand'];
-      if (typeof command !== 'string') {
-        throw new FloodgateError(
-          'FG_ERR_ADAPTER_WITHDRAW',
-          `receipt for intent ${receipt.intentId} has no details.withdrawCommand: it was not issued by a dry-run adapter`,
-          { adapter: name, intentId: receipt.intentId },
-        );
-      }
-      const wasPresent = inPlace.delete(receipt.intentId);
-      if (wasPresent) {
-        logger.info({ intentId: receipt.intentId, command }, 'dry run: would withdraw');
-      } else {
-        logger.warn(
-          { intentId: receipt.intentId, command },
-          'dry run: withdraw of an intent that is not in place',
-        );
-      }
-      return { command, wasPresent };
-    },
-
-    async list() {
-      return [...inPlace.values()].map((r) => structuredClone(r));
-    },
-
-    async health(): Promise<AdapterHealth> {
-      return {
-        ok: started,
-        detail: started ? 'dry run: records what it would announce, sends nothing' : 'not started',
-        checkedAtMs: ctx.now(),
-      };
     },
   };
 }

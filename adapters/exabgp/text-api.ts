@@ -9,11 +9,13 @@
 import { FloodgateError } from '../../core/errors.js';
 import type {
   BlackholeIntent,
+  FirewallIntent,
   FlowSpecAction,
   FlowSpecIntent,
   FlowSpecMatch,
   MitigationIntent,
   NumericRange,
+  ScrubbingIntent,
 } from '../../core/mitigation/intent.js';
 import {
   formatAddressWords,
@@ -233,16 +235,52 @@ function blackholeLine(
   return `${base} community [ ${intent.communities.map(checkedCommunity).join(' ')} ]`;
 }
 
+/**
+ * A scrubbing diversion by BGP: the covering prefix towards the provider, with its communities;
+ * `next-hop self` when the provider takes the speaker's own address.
+ */
+function scrubbingLine(
+  verb: 'announce' | 'withdraw',
+  intent: ScrubbingIntent,
+  options: ExaBgpRenderOptions,
+): string {
+  const prefix = checkedPrefix('scrubbing prefix', intent.prefix, intent.ipVersion);
+  const nextHop =
+    intent.nextHop === undefined
+      ? 'self'
+      : checkedAddress('scrubbing next hop', intent.nextHop, intent.ipVersion);
+  const base = `${selector(options)}${verb} route ${prefix} next-hop ${nextHop}`;
+  if (verb === 'withdraw' || intent.communities.length === 0) return base;
+  return `${base} community [ ${intent.communities.map(checkedCommunity).join(' ')} ]`;
+}
+
+function noBgpForm(intent: FirewallIntent): FloodgateError {
+  return new FloodgateError(
+    'FG_ERR_ADAPTER_CAPABILITY',
+    `firewall intent ${intent.id} has no ExaBGP form: host firewall rules are delivered by a node adapter`,
+    { intentId: intent.id, kind: intent.kind },
+  );
+}
+
+function line(verb: 'announce' | 'withdraw', intent: MitigationIntent, options: ExaBgpRenderOptions): string {
+  switch (intent.kind) {
+    case 'flowspec':
+      return flowSpecLine(verb, intent, options);
+    case 'rtbh':
+      return blackholeLine(verb, intent, options);
+    case 'scrubbing':
+      return scrubbingLine(verb, intent, options);
+    case 'firewall':
+      throw noBgpForm(intent);
+  }
+}
+
 /** The line that puts an intent in place, e.g. `announce route 203.0.113.66/32 next-hop 192.0.2.1 community [ 65535:666 ]`. */
 export function renderAnnounce(intent: MitigationIntent, options: ExaBgpRenderOptions = {}): string {
-  return intent.kind === 'flowspec'
-    ? flowSpecLine('announce', intent, options)
-    : blackholeLine('announce', intent, options);
+  return line('announce', intent, options);
 }
 
 /** The line that removes what `renderAnnounce` put in place. */
 export function renderWithdraw(intent: MitigationIntent, options: ExaBgpRenderOptions = {}): string {
-  return intent.kind === 'flowspec'
-    ? flowSpecLine('withdraw', intent, options)
-    : blackholeLine('withdraw', intent, options);
+  return line('withdraw', intent, options);
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /** The `floodgate` command. Each subcommand lives in its own file; this one only parses argv. */
 import { Command } from 'commander';
+import { type AuditFormat, auditExport, auditVerify } from './audit.js';
 import { type CliIo, checkConfig } from './check-config.js';
 import { decodeCapture } from './decode.js';
+import { operatorAction } from './operator.js';
 import { runDaemon } from './run.js';
+import { simulateCommand } from './simulate.js';
 import { packageVersion } from './version.js';
 
 const io: CliIo = {
@@ -52,6 +55,119 @@ program
       return;
     }
     process.exitCode = await decodeCapture(capture, { ports, defaultSamplingRate: rate }, io);
+  });
+
+program
+  .command('simulate')
+  .description(
+    'replay flow datagrams through detection and the runbooks on a simulated clock and print the timeline',
+  )
+  .argument(
+    '[capture]',
+    'a classic pcap of NetFlow/IPFIX/sFlow datagrams (their capture times are the clock)',
+  )
+  .option(
+    '-c, --config <file>',
+    'floodgate.yaml whose detection and runbooks to try (the embedded default when omitted)',
+  )
+  .option('-p, --port <port...>', 'only datagrams sent to these UDP ports', [])
+  .option(
+    '--scenario <spec.json>',
+    'a flow-lab scenario instead of a capture (needs python3-scapy and softflowd)',
+  )
+  .option(
+    '--exporter-version <n>',
+    'NetFlow version softflowd exports a scenario as: 5, 9 or 10 (IPFIX)',
+    '5',
+  )
+  .option('--max-tail <seconds>', 'most simulated seconds after the last datagram', '86400')
+  .option('--json', 'print the timeline as JSON lines (audit entries and notes)')
+  .action(
+    async (
+      capture: string | undefined,
+      opts: {
+        config?: string;
+        port: string[];
+        scenario?: string;
+        exporterVersion: string;
+        maxTail: string;
+        json?: boolean;
+      },
+    ) => {
+      const ports = opts.port.map(Number);
+      const version = Number(opts.exporterVersion);
+      const maxTail = Number(opts.maxTail);
+      if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+        io.err(`--port takes UDP ports from 1 to 65535, got ${opts.port.join(' ')}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      if (version !== 5 && version !== 9 && version !== 10) {
+        io.err(`--exporter-version takes 5, 9 or 10, got ${opts.exporterVersion}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      if (!Number.isInteger(maxTail) || maxTail < 0) {
+        io.err(`--max-tail takes a whole number of seconds, got ${opts.maxTail}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = await simulateCommand(
+        capture,
+        {
+          ports,
+          exporterVersion: version,
+          maxTailSeconds: maxTail,
+          json: opts.json === true,
+          ...(opts.config === undefined ? {} : { config: opts.config }),
+          ...(opts.scenario === undefined ? {} : { scenario: opts.scenario }),
+        },
+        io,
+      );
+    },
+  );
+
+for (const action of ['approve', 'withdraw'] as const) {
+  program
+    .command(action)
+    .description(
+      action === 'approve'
+        ? 'approve a pending mitigation (or every pending mitigation of an incident id) on the running daemon'
+        : 'withdraw a mitigation by hand on the running daemon, whoever holds it',
+    )
+    .argument(
+      '<id>',
+      action === 'approve' ? 'mitigation id (fs4-...@adapter) or incident id (inc-...)' : 'mitigation id',
+    )
+    .option('-c, --config <file>', 'floodgate.yaml whose http.listen the daemon answers on')
+    .option('--api <url>', 'the daemon API base URL instead (e.g. http://127.0.0.1:8080)')
+    .option('--operator <name>', 'who acts, as the audit log names them (default: $USER)')
+    .action(async (id: string, opts: { config?: string; api?: string; operator?: string }) => {
+      process.exitCode = await operatorAction(action, id, opts, io);
+    });
+}
+
+const audit = program.command('audit').description('the tamper-evident audit log');
+audit
+  .command('verify')
+  .description('re-hash the whole audit chain and report the first entry that does not match')
+  .option('-c, --config <file>', 'floodgate.yaml whose store to read (the embedded default when omitted)')
+  .action((opts: { config?: string }) => {
+    process.exitCode = auditVerify(opts.config, io);
+  });
+audit
+  .command('export')
+  .description('write every audit entry, oldest first')
+  .option('-c, --config <file>', 'floodgate.yaml whose store to read (the embedded default when omitted)')
+  .option('-f, --format <format>', 'json (an array, entries as stored and hashed) or csv', 'json')
+  .option('-o, --out <file>', 'write to this file instead of stdout')
+  .action((opts: { config?: string; format: string; out?: string }) => {
+    if (opts.format !== 'json' && opts.format !== 'csv') {
+      io.err(`--format takes json or csv, got ${opts.format}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.exitCode = auditExport(opts.config, opts.format as AuditFormat, opts.out, io);
   });
 
 await program.parseAsync(process.argv);

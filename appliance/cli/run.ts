@@ -1,4 +1,4 @@
-/** `floodgate run`: start the daemon and keep it until SIGINT/SIGTERM. */
+/** `floodgate run`: start the daemon and keep it until SIGINT/SIGTERM; SIGHUP reloads runbooks and mitigation settings. */
 import { ConfigError, defaultConfig, formatProblem, loadConfigFile } from '../config/load.js';
 import { createDaemon } from '../daemon.js';
 import { createLogger } from '../logger.js';
@@ -17,7 +17,14 @@ export async function runDaemon(file: string | undefined, io: CliIo): Promise<nu
     throw e;
   }
   const logger = createLogger(loaded.config.log.level);
-  const daemon = await createDaemon({ config: loaded.config, configSource: loaded.source, logger });
+  let daemon: Awaited<ReturnType<typeof createDaemon>>;
+  try {
+    daemon = await createDaemon({ config: loaded.config, configSource: loaded.source, logger });
+  } catch (e) {
+    logger.error({ err: e }, 'floodgate cannot be built from this configuration');
+    io.err(`${loaded.source}: not starting: ${(e as Error).message}\n`);
+    return 1;
+  }
   try {
     await daemon.start();
   } catch (e) {
@@ -41,5 +48,19 @@ export async function runDaemon(file: string | undefined, io: CliIo): Promise<nu
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    // SIGHUP re-reads runbooks and mitigation settings (protected prefixes...) without a restart.
+    process.on('SIGHUP', () => {
+      if (file === undefined) {
+        logger.warn('SIGHUP: running on the embedded defaults, there is no file to reload');
+        return;
+      }
+      try {
+        const next = loadConfigFile(file);
+        daemon.reload(next.config, next.source);
+      } catch (e) {
+        const problems = e instanceof ConfigError ? e.problems.map(formatProblem) : [(e as Error).message];
+        logger.error({ file, problems }, 'SIGHUP: configuration not reloaded; the running one stays');
+      }
+    });
   });
 }

@@ -61,6 +61,31 @@ export const auditQuery = z.strictObject({
   limit,
 });
 
+export const escalationsQuery = z.strictObject({
+  /** One or more run states: `state=open,ending`. */
+  state: z
+    .union([z.string(), z.array(z.string())], { error: 'must be a state name' })
+    .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((part) => part.split(',')))
+    .pipe(z.array(z.enum(['open', 'ending', 'ended'], { error: 'must be one of open, ending, ended' })))
+    .optional(),
+  limit,
+});
+
+/** Who acts, as the audit will name them: `operator:<name>`. */
+export const OPERATOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+export const operatorBody = z
+  .strictObject({
+    operator: z
+      .string()
+      .regex(
+        OPERATOR_NAME,
+        'must be 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
+      )
+      .optional(),
+  })
+  .nullish();
+
 export type QueryParse<T> = { ok: true; value: T } | { ok: false; body: ApiErrorBody };
 
 export function parseQuery<T>(schema: z.ZodType<T>, query: unknown): QueryParse<T> {

@@ -62,6 +62,34 @@ export const MIGRATIONS: readonly Migration[] = [
       BEGIN SELECT RAISE(ABORT, 'audit entries are append-only: DELETE refused'); END;
     `,
   },
+  {
+    version: 2,
+    description: 'escalation runs, target history for the TTL backoff, mitigation retry schedule',
+    sql: `
+      ALTER TABLE mitigations ADD COLUMN intent_id TEXT;
+      ALTER TABLE mitigations ADD COLUMN next_attempt_at INTEGER;
+      UPDATE mitigations SET intent_id = json_extract(json, '$.intentId');
+      CREATE INDEX mitigations_by_intent ON mitigations (intent_id);
+      CREATE INDEX mitigations_by_retry ON mitigations (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+
+      CREATE TABLE escalation_runs (
+        id TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
+        state TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        json TEXT NOT NULL
+      );
+      CREATE INDEX escalation_runs_by_state ON escalation_runs (state, updated_at DESC);
+      CREATE INDEX escalation_runs_by_started ON escalation_runs (started_at DESC);
+
+      CREATE TABLE target_history (
+        target TEXT PRIMARY KEY,
+        last_ended_at INTEGER NOT NULL,
+        json TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -8,10 +8,11 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type AuditEntry, type AuditInput, chainEntry, verifyChain } from '../../core/audit/chain.js';
 import { FloodgateError } from '../../core/errors.js';
+import type { EscalationRun, TargetHistory } from '../../core/escalation/run.js';
 import type { Incident } from '../../core/incident/incident.js';
 import type { MitigationRecord } from '../../core/mitigation/mitigation.js';
 import { migrate } from './migrations.js';
-import type { AuditQuery, IncidentQuery, MitigationQuery, Store } from './store.js';
+import type { AuditQuery, IncidentQuery, MitigationQuery, RunQuery, Store } from './store.js';
 
 /** How long a writer waits for another process holding the lock before giving up. */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -77,10 +78,21 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sto
         json = excluded.json`),
     getIncident: db.prepare('SELECT json FROM incidents WHERE id = ?'),
     upsertMitigation: db.prepare(`
-      INSERT INTO mitigations (id, incident_id, adapter, state, updated_at, json)
-      VALUES (@id, @incidentId, @adapter, @state, @updatedAt, @json)
-      ON CONFLICT (id) DO UPDATE SET incident_id = excluded.incident_id, adapter = excluded.adapter,
-        state = excluded.state, updated_at = excluded.updated_at, json = excluded.json`),
+      INSERT INTO mitigations (id, incident_id, intent_id, adapter, state, updated_at, next_attempt_at, json)
+      VALUES (@id, @incidentId, @intentId, @adapter, @state, @updatedAt, @nextAttemptAt, @json)
+      ON CONFLICT (id) DO UPDATE SET incident_id = excluded.incident_id, intent_id = excluded.intent_id,
+        adapter = excluded.adapter, state = excluded.state, updated_at = excluded.updated_at,
+        next_attempt_at = excluded.next_attempt_at, json = excluded.json`),
+    upsertRun: db.prepare(`
+      INSERT INTO escalation_runs (id, target, state, started_at, updated_at, json)
+      VALUES (@id, @target, @state, @startedAt, @updatedAt, @json)
+      ON CONFLICT (id) DO UPDATE SET target = excluded.target, state = excluded.state,
+        started_at = excluded.started_at, updated_at = excluded.updated_at, json = excluded.json`),
+    getRun: db.prepare('SELECT json FROM escalation_runs WHERE id = ?'),
+    upsertHistory: db.prepare(`
+      INSERT INTO target_history (target, last_ended_at, json) VALUES (@target, @lastEndedAt, @json)
+      ON CONFLICT (target) DO UPDATE SET last_ended_at = excluded.last_ended_at, json = excluded.json`),
+    allHistory: db.prepare('SELECT json FROM target_history ORDER BY target'),
     getMitigation: db.prepare('SELECT json FROM mitigations WHERE id = ?'),
     lastAudit: db.prepare('SELECT seq, prev_hash, hash, json FROM audit ORDER BY seq DESC LIMIT 1'),
     insertAudit: db.prepare(`
@@ -158,9 +170,11 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sto
         stmt.upsertMitigation.run({
           id: record.id,
           incidentId: record.incidentId,
+          intentId: record.intentId,
           adapter: record.adapter,
           state: record.state,
           updatedAt: record.updatedAtMs,
+          nextAttemptAt: record.state === 'failed' ? (record.nextAttemptAtMs ?? null) : null,
           json: JSON.stringify(record),
         });
       });
@@ -181,6 +195,14 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sto
           where.push('incident_id = @incidentId');
           params['incidentId'] = query.incidentId;
         }
+        if (query.intentId !== undefined) {
+          where.push('intent_id = @intentId');
+          params['intentId'] = query.intentId;
+        }
+        if (query.retryDueAtMs !== undefined) {
+          where.push("state = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= @retryDueAtMs");
+          params['retryDueAtMs'] = query.retryDueAtMs;
+        }
         if (query.states !== undefined) {
           if (query.states.length === 0) return [];
           const names = query.states.map((state, i) => {
@@ -196,6 +218,61 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sto
           (row) => JSON.parse(row.json) as MitigationRecord,
         );
       });
+    },
+
+    saveRun(run) {
+      guard('saveRun', { runId: run.id }, () => {
+        stmt.upsertRun.run({
+          id: run.id,
+          target: run.target,
+          state: run.state,
+          startedAt: run.startedAtMs,
+          updatedAt: run.updatedAtMs,
+          json: JSON.stringify(run),
+        });
+      });
+    },
+
+    getRun(id) {
+      return guard('getRun', { runId: id }, () => {
+        const row = stmt.getRun.get(id) as JsonRow | undefined;
+        return row === undefined ? undefined : (JSON.parse(row.json) as EscalationRun);
+      });
+    },
+
+    listRuns(query: RunQuery = {}) {
+      return guard('listRuns', { query }, () => {
+        const where: string[] = [];
+        const params: Record<string, unknown> = {};
+        if (query.states !== undefined) {
+          if (query.states.length === 0) return [];
+          const names = query.states.map((state, i) => {
+            params[`state${i}`] = state;
+            return `@state${i}`;
+          });
+          where.push(`state IN (${names.join(', ')})`);
+        }
+        const sql =
+          `SELECT json FROM escalation_runs ${whereClause(where)} ORDER BY started_at DESC, id ASC` +
+          limitClause(query.limit, params);
+        return (db.prepare(sql).all(params) as JsonRow[]).map((row) => JSON.parse(row.json) as EscalationRun);
+      });
+    },
+
+    saveTargetHistory(history) {
+      guard('saveTargetHistory', { target: history.target }, () => {
+        stmt.upsertHistory.run({
+          target: history.target,
+          lastEndedAt: history.lastEndedAtMs,
+          json: JSON.stringify(history),
+        });
+      });
+    },
+
+    listTargetHistory() {
+      return guard('listTargetHistory', {}, () =>
+        (stmt.allHistory.all() as JsonRow[]).map((row) => JSON.parse(row.json) as TargetHistory),
+      );
     },
 
     appendAudit(input) {

@@ -4,6 +4,7 @@
  * SQLite file without touching them. Every failure is a FloodgateError FG_ERR_STORE.
  */
 import type { AuditEntry, AuditInput, ChainVerification } from '../../core/audit/chain.js';
+import type { EscalationRun, RunState, TargetHistory } from '../../core/escalation/run.js';
 import type { Incident, IncidentState } from '../../core/incident/incident.js';
 import type { MitigationRecord, MitigationState } from '../../core/mitigation/mitigation.js';
 
@@ -17,9 +18,20 @@ export interface IncidentQuery {
 
 export interface MitigationQuery {
   incidentId?: string;
+  /** Every adapter's mitigation of this intent. */
+  intentId?: string;
+  /** Only failed mitigations whose retry is due at or before this time. */
+  retryDueAtMs?: number;
   /** Any of these states; all states when absent. */
   states?: readonly MitigationState[];
   /** Most records to return; all when absent. */
+  limit?: number;
+}
+
+export interface RunQuery {
+  /** Any of these states; all states when absent. */
+  states?: readonly RunState[];
+  /** Most runs to return; all when absent. */
   limit?: number;
 }
 
@@ -42,6 +54,15 @@ export interface Store {
   getMitigation(id: string): MitigationRecord | undefined;
   /** Most recently updated first. */
   listMitigations(query?: MitigationQuery): MitigationRecord[];
+
+  /** Inserts or replaces the escalation run with this id. */
+  saveRun(run: EscalationRun): void;
+  getRun(id: string): EscalationRun | undefined;
+  /** Most recently started first. */
+  listRuns(query?: RunQuery): EscalationRun[];
+  /** What the TTL backoff remembers per target. */
+  saveTargetHistory(history: TargetHistory): void;
+  listTargetHistory(): TargetHistory[];
 
   /**
    * Chains the input onto the last entry and stores it, in one transaction: concurrent writers

@@ -22,6 +22,13 @@ export const AUDIT_ACTIONS = [
   'daemon-start',
   'daemon-stop',
   'config-load',
+  // Runbooks and operators
+  'plan',
+  'escalate',
+  'de-escalate',
+  'notify',
+  'approve',
+  'cancel',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -35,6 +42,8 @@ export interface AuditInput {
   incidentId?: string;
   mitigationId?: string;
   adapter?: string;
+  /** The runbook rule behind the action: "runbook/tier-number tier-name", e.g. "default/1 flowspec-and-rtbh". */
+  rule?: string;
   /** The exact text or request sent, with secrets already redacted by the caller. */
   command?: string;
   result: AuditResult;
@@ -76,6 +85,7 @@ export function chainEntry(prev: AuditEntry | null, input: AuditInput): AuditEnt
   if (input.incidentId !== undefined) content.incidentId = input.incidentId;
   if (input.mitigationId !== undefined) content.mitigationId = input.mitigationId;
   if (input.adapter !== undefined) content.adapter = input.adapter;
+  if (input.rule !== undefined) content.rule = input.rule;
   if (input.command !== undefined) content.command = input.command;
   if (input.detail !== undefined) {
     const detail = toJsonValue(input.detail);

@@ -4,7 +4,20 @@
  */
 import { AMPLIFICATION_PORTS, type AttackFamily, type Incident } from '../incident/incident.js';
 import type { IpVersion } from '../net/address.js';
+import type { MitigationConfig } from './config.js';
 import type { FlowSpecMatch } from './intent.js';
+
+/** The optional refinements (mitigation.flowspec.match); all off reproduces the plain match. */
+export type FlowSpecMatchOptions = MitigationConfig['flowspec']['match'];
+
+const NO_REFINEMENTS: FlowSpecMatchOptions = { destinationPorts: false, packetLength: false, maxPorts: 8 };
+
+/** Families whose destination ports say what is attacked (a reflection's ports are random). */
+const FLOOD_FAMILIES: ReadonlySet<AttackFamily> = new Set([
+  'udp_flood',
+  'tcp_syn_flood',
+  'tcp_ack_rst_flood',
+]);
 
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
@@ -47,8 +60,16 @@ function familyProtocol(family: AttackFamily, version: IpVersion): number | unde
  * - amplification: the reflector source ports from the fingerprint, plus the family's own port;
  * - SYN flood: SYN set and ACK clear, so established connections to the victim survive;
  * - fragment flood: fragments only.
+ * With the refinements switched on:
+ * - floods: the fingerprint's destination ports (left out when there are more than `maxPorts`);
+ * - every family: the packet lengths between the 10th and 90th percentile of the attack's packets.
  */
-export function flowSpecMatchFor(incident: Incident, destination: string, version: IpVersion): FlowSpecMatch {
+export function flowSpecMatchFor(
+  incident: Incident,
+  destination: string,
+  version: IpVersion,
+  options: FlowSpecMatchOptions = NO_REFINEMENTS,
+): FlowSpecMatch {
   const match: FlowSpecMatch = { destination };
   const fixed = familyProtocol(incident.family, version);
   const protocols = fixed !== undefined ? [fixed] : incident.fingerprint.protocols;
@@ -63,5 +84,21 @@ export function flowSpecMatchFor(incident: Incident, destination: string, versio
     match.tcpFlagsClear = TCP_FLAG_ACK;
   }
   if (incident.family === 'fragment_flood') match.fragment = 'is-fragment';
+
+  const ports = incident.fingerprint.destinationPorts;
+  if (
+    options.destinationPorts &&
+    FLOOD_FAMILIES.has(incident.family) &&
+    ports.length > 0 &&
+    ports.length <= options.maxPorts
+  ) {
+    match.destinationPorts = [...new Set(ports)];
+  }
+  const sizes = incident.fingerprint.packetSizes;
+  if (options.packetLength && sizes !== undefined && sizes.p90 > 0) {
+    const min = Math.max(0, Math.floor(Math.min(sizes.p10, sizes.p90)));
+    const max = Math.min(65535, Math.ceil(Math.max(sizes.p10, sizes.p90)));
+    match.packetLength = { min, max };
+  }
   return match;
 }

@@ -6,12 +6,31 @@
  */
 import { createHash } from 'node:crypto';
 import { formatAddressWords, formatPrefix, parseAddress, parsePrefix } from '../net/address.js';
-import type { BlackholeIntent, FlowSpecIntent, FlowSpecMatch, MitigationIntent } from './intent.js';
+import type {
+  BlackholeIntent,
+  FirewallAction,
+  FirewallIntent,
+  FlowSpecIntent,
+  FlowSpecMatch,
+  IntentKind,
+  MitigationIntent,
+  ScrubbingIntent,
+} from './intent.js';
 
 /** What an intent says, without the identity fields the id is computed from. */
 export type FlowSpecContent = Omit<FlowSpecIntent, 'id' | 'incidentId'>;
 export type BlackholeContent = Omit<BlackholeIntent, 'id' | 'incidentId'>;
-export type IntentContent = FlowSpecContent | BlackholeContent;
+export type FirewallContent = Omit<FirewallIntent, 'id' | 'incidentId'>;
+export type ScrubbingContent = Omit<ScrubbingIntent, 'id' | 'incidentId'>;
+export type IntentContent = FlowSpecContent | BlackholeContent | FirewallContent | ScrubbingContent;
+
+/** The id prefix of each kind: fs4-, bh6-, fw4-, sc6-... */
+const ID_TAG: Readonly<Record<IntentKind, string>> = {
+  flowspec: 'fs',
+  rtbh: 'bh',
+  firewall: 'fw',
+  scrubbing: 'sc',
+};
 
 const ID_HEX_CHARS = 16;
 
@@ -50,26 +69,72 @@ export function normalizeFlowSpecMatch(match: FlowSpecMatch): FlowSpecMatch {
   return out;
 }
 
+/** The firewall action with its lists in one order and spelling. */
+export function normalizeFirewallAction(action: FirewallAction): FirewallAction {
+  switch (action.type) {
+    case 'drop-source':
+      return { type: 'drop-source', sources: [...new Set(action.sources.map(canonicalPrefixText))].sort() };
+    case 'drop-protocol': {
+      const out: FirewallAction = { type: 'drop-protocol', protocol: action.protocol };
+      const sourcePorts = numberSet(action.sourcePorts);
+      if (sourcePorts) out.sourcePorts = sourcePorts;
+      const destinationPorts = numberSet(action.destinationPorts);
+      if (destinationPorts) out.destinationPorts = destinationPorts;
+      return out;
+    }
+    case 'rate-limit': {
+      const out: FirewallAction = { type: 'rate-limit', packetsPerSecond: action.packetsPerSecond };
+      if (action.protocol !== undefined) out.protocol = action.protocol;
+      if (action.synOnly) out.synOnly = true;
+      return out;
+    }
+  }
+}
+
 /** The content in the normal form the id is computed from. */
 export function canonicalIntentContent(intent: FlowSpecContent): FlowSpecContent;
 export function canonicalIntentContent(intent: BlackholeContent): BlackholeContent;
+export function canonicalIntentContent(intent: FirewallContent): FirewallContent;
+export function canonicalIntentContent(intent: ScrubbingContent): ScrubbingContent;
 export function canonicalIntentContent(intent: IntentContent): IntentContent;
 export function canonicalIntentContent(intent: IntentContent): IntentContent {
-  if (intent.kind === 'flowspec') {
-    return {
-      kind: 'flowspec',
-      ipVersion: intent.ipVersion,
-      match: normalizeFlowSpecMatch(intent.match),
-      action: { ...intent.action },
-    };
+  switch (intent.kind) {
+    case 'flowspec':
+      return {
+        kind: 'flowspec',
+        ipVersion: intent.ipVersion,
+        match: normalizeFlowSpecMatch(intent.match),
+        action: { ...intent.action },
+      };
+    case 'rtbh': {
+      const out: BlackholeContent = {
+        kind: 'rtbh',
+        ipVersion: intent.ipVersion,
+        prefix: canonicalPrefixText(intent.prefix),
+        nextHop: canonicalAddressText(intent.nextHop),
+        communities: [...new Set(intent.communities)].sort(),
+      };
+      if (intent.upstream !== undefined) out.upstream = intent.upstream;
+      return out;
+    }
+    case 'firewall':
+      return {
+        kind: 'firewall',
+        ipVersion: intent.ipVersion,
+        target: canonicalPrefixText(intent.target),
+        action: normalizeFirewallAction(intent.action),
+      };
+    case 'scrubbing': {
+      const out: ScrubbingContent = {
+        kind: 'scrubbing',
+        ipVersion: intent.ipVersion,
+        prefix: canonicalPrefixText(intent.prefix),
+        communities: [...new Set(intent.communities)].sort(),
+      };
+      if (intent.nextHop !== undefined) out.nextHop = canonicalAddressText(intent.nextHop);
+      return out;
+    }
   }
-  return {
-    kind: 'rtbh',
-    ipVersion: intent.ipVersion,
-    prefix: canonicalPrefixText(intent.prefix),
-    nextHop: canonicalAddressText(intent.nextHop),
-    communities: [...new Set(intent.communities)].sort(),
-  };
 }
 
 /** JSON with object keys sorted, so equal content always hashes equal. */
@@ -84,12 +149,13 @@ function sortedJson(value: unknown): string {
 }
 
 /**
- * "fs4-", "fs6-", "bh4-" or "bh6-" and the first 16 hex digits of the SHA-256 of the canonical
- * content: short enough for logs and CLI arguments, 64 bits leave collisions out of reach.
+ * The kind's tag ("fs", "bh", "fw", "sc"), the IP version, "-" and the first 16 hex digits of the
+ * SHA-256 of the canonical content: short enough for logs and CLI arguments, 64 bits leave
+ * collisions out of reach.
  */
 export function intentId(intent: IntentContent | MitigationIntent): string {
   const content = canonicalIntentContent(intent);
-  const tag = content.kind === 'flowspec' ? 'fs' : 'bh';
+  const tag = ID_TAG[content.kind];
   const digest = createHash('sha256').update(sortedJson(content)).digest('hex');
   return `${tag}${content.ipVersion}-${digest.slice(0, ID_HEX_CHARS)}`;
 }

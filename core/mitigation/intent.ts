@@ -1,6 +1,9 @@
 /**
  * Mitigation intents: what core decided should be in place, as plain data. Adapters render
  * them to their own syntax; they never change what an intent means.
+ *
+ * Four kinds, one per response tier: a host firewall rule on the attacked node, a FlowSpec rule,
+ * an RTBH route, and the diversion of the covering prefix to a scrubbing provider.
  */
 import type { IpVersion } from '../net/address.js';
 
@@ -52,10 +55,56 @@ export interface BlackholeIntent {
   nextHop: string;
   /** Standard communities "ASN:VALUE", e.g. "65535:666" (RFC 7999 BLACKHOLE). */
   communities: string[];
+  /**
+   * The upstream (mitigation.rtbh.upstreams[].name) whose communities and next hop this route
+   * carries; absent when one route with the global communities serves every upstream.
+   */
+  upstream?: string;
 }
 
-export type MitigationIntent = FlowSpecIntent | BlackholeIntent;
+/**
+ * What the firewall on the attacked node does (the node adapter maps each to iptables, nftables,
+ * ipset, tc...): drop listed sources, drop one protocol (optionally only some ports), or limit
+ * the packet rate towards the target.
+ */
+export type FirewallAction =
+  | { type: 'drop-source'; sources: string[] }
+  | { type: 'drop-protocol'; protocol: number; sourcePorts?: number[]; destinationPorts?: number[] }
+  | { type: 'rate-limit'; packetsPerSecond: number; protocol?: number; synOnly?: boolean };
+
+export interface FirewallIntent {
+  kind: 'firewall';
+  id: string;
+  incidentId: string;
+  ipVersion: IpVersion;
+  /** The attacked host whose own firewall gets the rule: always /32 or /128. */
+  target: string;
+  action: FirewallAction;
+}
+
+export interface ScrubbingIntent {
+  kind: 'scrubbing';
+  id: string;
+  incidentId: string;
+  ipVersion: IpVersion;
+  /** The covering prefix diverted to the scrubbing provider (default the /24 or /48). */
+  prefix: string;
+  /** Next hop towards the scrubbing centre for providers diverted by BGP; absent: the speaker's own. */
+  nextHop?: string;
+  /** Communities the provider asks for on the diversion announcement. */
+  communities: string[];
+}
+
+export type MitigationIntent = FlowSpecIntent | BlackholeIntent | FirewallIntent | ScrubbingIntent;
 export type IntentKind = MitigationIntent['kind'];
+
+/** Every kind, in tier order (firewall is tier 1, scrubbing tier 4). */
+export const INTENT_KINDS = [
+  'firewall',
+  'flowspec',
+  'rtbh',
+  'scrubbing',
+] as const satisfies readonly IntentKind[];
 
 /** An intent the safety guards refused, kept so it can be reported and audited. */
 export interface RefusedIntent {

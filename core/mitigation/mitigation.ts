@@ -1,6 +1,11 @@
 /**
  * A mitigation is one intent delivered by one adapter, tracked as a persisted state machine so
  * that a restart or a lost BGP session never orphans or forgets what was announced.
+ *
+ *   pending ──approve──► applying ──► active ──► withdrawing ──► withdrawn
+ *      │                    │                        │
+ *      └──cancel──► withdrawn   └──► failed ◄────────┘   (failed keeps the error and retries
+ *                                                         towards `desired` on a schedule)
  */
 import type { MitigationIntent } from './intent.js';
 
@@ -14,10 +19,14 @@ export const MITIGATION_STATES = [
 ] as const;
 export type MitigationState = (typeof MITIGATION_STATES)[number];
 
+/** Where a mitigation is heading: in place, or gone. A failed one retries towards it. */
+export type MitigationGoal = 'active' | 'withdrawn';
+
 export interface MitigationRecord {
   /** `${intent.id}@${adapter}`: one intent through one adapter. */
   id: string;
   intentId: string;
+  /** The incident that first asked for it. */
   incidentId: string;
   adapter: string;
   intent: MitigationIntent;
@@ -29,6 +38,25 @@ export interface MitigationRecord {
   error: string | null;
   createdAtMs: number;
   updatedAtMs: number;
+  /** Where the state machine is heading; absent on records written before runbooks (read as active). */
+  desired?: MitigationGoal;
+  /**
+   * Who wants it in place: `${runId}/${tierIndex}` of every escalation tier that planned this
+   * intent. Identical intents of several incidents share one mitigation; it is withdrawn when
+   * the last holder lets go.
+   */
+  holders?: string[];
+  /** The rule that asked for it first: runbook name and tier ("default/1 flowspec-and-rtbh"). */
+  rule?: string;
+  /** Failed attempts in a row; 0 after a success. */
+  attempts?: number;
+  /** When a failed mitigation is tried again; null when no retry is scheduled. */
+  nextAttemptAtMs?: number | null;
+  appliedAtMs?: number | null;
+  withdrawnAtMs?: number | null;
+  /** Manual approval: who approved it and when. */
+  approvedBy?: string;
+  approvedAtMs?: number;
 }
 
 const ALLOWED: Readonly<Record<MitigationState, readonly MitigationState[]>> = {
@@ -36,7 +64,7 @@ const ALLOWED: Readonly<Record<MitigationState, readonly MitigationState[]>> = {
   applying: ['active', 'failed', 'withdrawing'],
   active: ['withdrawing', 'failed'],
   withdrawing: ['withdrawn', 'failed'],
-  withdrawn: [],
+  withdrawn: ['pending', 'applying'],
   failed: ['applying', 'withdrawing', 'withdrawn'],
 };
 
@@ -46,4 +74,10 @@ export function canTransition(from: MitigationState, to: MitigationState): boole
 
 export function mitigationId(intentId: string, adapter: string): string {
   return `${intentId}@${adapter}`;
+}
+
+/** The goal of a record, for records written before `desired` existed. */
+export function goalOf(record: MitigationRecord): MitigationGoal {
+  if (record.desired !== undefined) return record.desired;
+  return record.state === 'withdrawn' || record.state === 'withdrawing' ? 'withdrawn' : 'active';
 }

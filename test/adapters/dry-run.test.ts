@@ -1,10 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { AdapterContext } from '../../adapters/contract.js';
 import { dryRunConfigSchema } from '../../adapters/dry-run/config.js';
 import { createDryRunAdapter } from '../../adapters/dry-run/dry-run-adapter.js';
 import { isFloodgateError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { defaultMitigationConfig } from '../../core/mitigation/config.js';
+import { planMitigation } from '../../core/mitigation/planner.js';
 import { runAdapterConformance, sampleIntents } from '../conformance/adapter.js';
+import { makeIncident } from '../core/mitigation/incident-fixture.js';
 
 interface LogLine {
   level: string;
@@ -119,12 +125,71 @@ describe('dry-run adapter', () => {
   it('validates its config slice', () => {
     expect(dryRunConfigSchema.parse({})).toEqual({
       render: 'exabgp',
-      capabilities: ['flowspec4', 'flowspec6', 'rtbh4', 'rtbh6'],
+      capabilities: ['flowspec4', 'flowspec6', 'rtbh4', 'rtbh6', 'firewall', 'scrubbing'],
       neighbors: [],
+      persist: false,
     });
     expect(dryRunConfigSchema.safeParse({ render: 'gobgp' }).success).toBe(false);
-    expect(dryRunConfigSchema.safeParse({ capabilities: ['firewall'] }).success).toBe(false);
+    expect(dryRunConfigSchema.safeParse({ capabilities: ['notify'] }).success).toBe(false);
     expect(dryRunConfigSchema.safeParse({ capabilities: ['rtbh4', 'rtbh4'] }).success).toBe(false);
     expect(dryRunConfigSchema.safeParse({ neighbors: ['peer1'] }).success).toBe(false);
+  });
+});
+
+describe('dry-run adapter: the other tiers', () => {
+  it('records a firewall rule in plain words and a scrubbing diversion as an ExaBGP route', async () => {
+    const adapter = make();
+    await adapter.start();
+    const plan = planMitigation(
+      makeIncident({ family: 'ntp_amplification', fingerprint: { sourcePorts: [123] } }),
+      defaultMitigationConfig(),
+      ['firewall', 'scrubbing'],
+    );
+    const [firewall, scrubbing] = plan.intents;
+    const fw = await adapter.apply(firewall!);
+    expect(fw.command).toBe('firewall on 203.0.113.5/32: drop udp source-port 123');
+    expect(fw.details?.['withdrawCommand']).toBe('undo firewall on 203.0.113.5/32: drop udp source-port 123');
+    expect((await adapter.apply(scrubbing!)).command).toBe('announce route 203.0.113.0/24 next-hop self');
+    expect(adapter.renderWithdraw?.(scrubbing!)).toBe('withdraw route 203.0.113.0/24 next-hop self');
+  });
+});
+
+describe('dry-run adapter with persist', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'fg-dry-run-'));
+  afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+  const [fs4, , bh4] = sampleIntents();
+  const persisting = (name = 'edge') =>
+    createDryRunAdapter(dryRunConfigSchema.parse({ persist: true }), {
+      ...recordingContext(name).ctx,
+      stateDir,
+    });
+
+  it('keeps its table in the state directory across processes, like a router across our restart', async () => {
+    const first = persisting();
+    await first.start();
+    await first.apply(fs4!);
+    await first.apply(bh4!);
+    const file = join(stateDir, 'dry-run-edge.json');
+    expect(
+      JSON.parse(readFileSync(file, 'utf8')).receipts.map((r: { intentId: string }) => r.intentId),
+    ).toEqual([fs4!.id, bh4!.id]);
+    // A new process: a new instance reads the table back.
+    const second = persisting();
+    await second.start();
+    expect((await second.list()).map((r) => r.intentId)).toEqual([fs4!.id, bh4!.id]);
+    const receipt = (await second.list())[0]!;
+    expect((await second.withdraw(receipt)).wasPresent).toBe(true);
+    const third = persisting();
+    await third.start();
+    expect((await third.list()).map((r) => r.intentId)).toEqual([bh4!.id]);
+  });
+
+  it('refuses a table it did not write, and persist without a state directory', async () => {
+    writeFileSync(join(stateDir, 'dry-run-broken.json'), '{ "nope": 1 }');
+    const broken = persisting('broken');
+    await expect(broken.start()).rejects.toThrow(/is not a table this adapter wrote/);
+    expect(() =>
+      createDryRunAdapter(dryRunConfigSchema.parse({ persist: true }), recordingContext().ctx),
+    ).toThrow(/FG_ERR_CONFIG_INVALID: .*persist needs the appliance's state directory/);
   });
 });

@@ -84,7 +84,14 @@ describe('adapter registry: instantiate', () => {
       host,
     );
     expect(adapters.map((a) => a.name)).toEqual(['dry-run', 'v4-only']);
-    expect([...adapters[0]!.capabilities]).toEqual(['flowspec4', 'flowspec6', 'rtbh4', 'rtbh6']);
+    expect([...adapters[0]!.capabilities]).toEqual([
+      'flowspec4',
+      'flowspec6',
+      'rtbh4',
+      'rtbh6',
+      'firewall',
+      'scrubbing',
+    ]);
     expect([...adapters[1]!.capabilities]).toEqual(['flowspec4', 'rtbh4']);
     await adapters[1]!.start();
     expect((await adapters[1]!.apply(sampleIntents()[0]!)).adapter).toBe('v4-only');
@@ -163,7 +170,7 @@ describe('adapter registry: instantiate', () => {
     const registry = createAdapterRegistry();
     const real = (name: string): MitigationAdapter =>
       dryRunPlugin.create(
-        { render: 'exabgp', capabilities: ['flowspec4', 'rtbh4'], neighbors: [] },
+        { render: 'exabgp', capabilities: ['flowspec4', 'rtbh4'], neighbors: [], persist: false },
         { name, logger: host.logger, now: host.now },
       );
     registry.register(wrapping('misnamed', () => real('something-else')));
@@ -194,7 +201,10 @@ describe('adapter registry: instantiate', () => {
     registry.register({
       ...wrapping('spy', (config, ctx) => {
         seen = config;
-        return dryRunPlugin.create({ render: 'exabgp', capabilities: ['rtbh4'], neighbors: [] }, ctx);
+        return dryRunPlugin.create(
+          { render: 'exabgp', capabilities: ['rtbh4'], neighbors: [], persist: false },
+          ctx,
+        );
       }),
       configSchema: z.object({ peers: z.array(z.string()).default(['127.0.0.2']) }),
     });
@@ -232,7 +242,12 @@ describe('adapter registry: scoped logger', () => {
     await adapter!.start();
     expect(seen[0]).toEqual([
       'host',
-      { adapter: 'edge-2', render: 'exabgp', capabilities: ['flowspec4', 'flowspec6', 'rtbh4', 'rtbh6'] },
+      {
+        adapter: 'edge-2',
+        render: 'exabgp',
+        capabilities: ['flowspec4', 'flowspec6', 'rtbh4', 'rtbh6', 'firewall', 'scrubbing'],
+        persist: false,
+      },
       'dry-run adapter started: nothing is sent',
     ]);
   });

@@ -37,6 +37,23 @@ describe('floodgate CLI', () => {
     expect(r.stdout).toContain('(embedded defaults): valid');
   });
 
+  it('check-config refuses a runbook tier that none of its adapters can deliver', async () => {
+    const file = join(dir, 'undeliverable.yaml');
+    writeFileSync(
+      file,
+      [
+        'adapters: [{ name: v4-edge, type: dry-run, config: { capabilities: [rtbh4] } }]',
+        'runbooks: [{ name: edge, tiers: [{ name: fs, intents: [flowspec], adapters: [v4-edge] }] }]',
+      ].join('\n'),
+    );
+    const r = await runCli(['check-config', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('invalid configuration (FG_ERR_CONFIG_INVALID)');
+    expect(r.stderr).toContain(
+      'runbooks[0].tiers[0] (runbook edge, fs): asks for flowspec, but none of its adapters (v4-edge) can deliver flowspec4 or flowspec6',
+    );
+  });
+
   it('run refuses an invalid file and does not start', async () => {
     const r = await runCli(['run', '--config', broken]);
     expect(r.code).toBe(1);

@@ -4,10 +4,19 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  ADAPTER_CONTRACT_VERSION,
+  type AdapterPlugin,
+  type MitigationAdapter,
+} from '../../adapters/contract.js';
+import { renderAnnounce, renderWithdraw } from '../../adapters/exabgp/text-api.js';
+import { createRecordingAdapter } from '../../adapters/recording-adapter.js';
 import { parseConfigText } from '../../appliance/config/load.js';
 import { createDaemon } from '../../appliance/daemon.js';
 import { IE } from '../../collectors/template/information-elements.js';
 import { nullLogger } from '../../core/logger.js';
+import { sampleIntents } from '../conformance/adapter.js';
 import { freeTcpPort, freeUdpPort } from '../helpers/ports.js';
 import { encodeIpfix, type TemplateSpec } from '../helpers/template-flows.js';
 
@@ -102,5 +111,150 @@ describe('daemon', () => {
     } finally {
       await second.daemon.stop();
     }
+  });
+});
+
+/** A BGP-speaker stand-in that can say its session came back. */
+function reconnectingPlugin(): {
+  plugin: AdapterPlugin<never>;
+  adapters: (MitigationAdapter & { reconnected(): void })[];
+} {
+  const adapters: (MitigationAdapter & { reconnected(): void })[] = [];
+  const plugin: AdapterPlugin<Record<string, never>> = {
+    name: 'speaker',
+    contractVersion: ADAPTER_CONTRACT_VERSION,
+    capabilities: ['flowspec4', 'rtbh4'],
+    configSchema: z.object({}).strict(),
+    create: (_config, ctx) => {
+      const listeners: (() => void)[] = [];
+      const inner = createRecordingAdapter({
+        name: ctx.name,
+        capabilities: new Set(['flowspec4', 'rtbh4'] as const),
+        logger: ctx.logger,
+        now: ctx.now,
+        render: (intent) => renderAnnounce(intent),
+        renderWithdraw: (intent) => renderWithdraw(intent),
+        label: 'speaker',
+        healthDetail: 'up',
+      });
+      const adapter = {
+        ...inner,
+        onReconnect: (listener: () => void) => listeners.push(listener),
+        reconnected: () => {
+          for (const l of listeners) l();
+        },
+      };
+      adapters.push(adapter);
+      return adapter;
+    },
+  };
+  return { plugin: plugin as unknown as AdapterPlugin<never>, adapters };
+}
+
+describe('daemon and adapters', () => {
+  it('reconciles an adapter that reports it reconnected: what it holds unasked is withdrawn', async () => {
+    const { plugin, adapters } = reconnectingPlugin();
+    const httpPort = await freeTcpPort();
+    const config = parseConfigText(
+      [
+        'mode: automatic',
+        'detection: { networks: [{ prefix: 203.0.113.0/24 }] }',
+        'adapters: [{ name: edge, type: speaker }]',
+        `collectors: { netflow: { listen: ["127.0.0.1:${await freeUdpPort()}"] }, sflow: { listen: ["127.0.0.1:${await freeUdpPort()}"] } }`,
+        `http: { listen: "127.0.0.1:${httpPort}" }`,
+        `store: { stateDir: ${JSON.stringify(join(dir, 'reconnect'))} }`,
+      ].join('\n'),
+      'test',
+    );
+    const daemon = await createDaemon({
+      config,
+      configSource: 'test',
+      logger: nullLogger,
+      plugins: [plugin],
+    });
+    await daemon.start();
+    try {
+      const [edge] = adapters;
+      // The speaker came back from a restart of its own holding a route Floodgate never asked for.
+      await edge!.apply(sampleIntents()[2]!);
+      edge!.reconnected();
+      const audit = await poll(
+        async () => daemon.store.listAudit().filter((e) => e.action === 'reconcile'),
+        (entries) => entries.length > 0,
+        'the reconciliation',
+      );
+      expect(audit[0]).toMatchObject({
+        adapter: 'edge',
+        command: 'withdraw route 203.0.113.66/32 next-hop 192.0.2.1',
+        detail: { trigger: 'reconnect', correction: 'in place but wanted by nothing: withdrawn (orphan)' },
+      });
+      expect(await edge!.list()).toEqual([]);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('reloads runbooks and mitigation settings in place, and refuses a reload it could not deliver', async () => {
+    const base = [
+      'detection: { networks: [{ prefix: 203.0.113.0/24 }] }',
+      `collectors: { netflow: { listen: ["127.0.0.1:${await freeUdpPort()}"] }, sflow: { listen: ["127.0.0.1:${await freeUdpPort()}"] } }`,
+      `http: { listen: "127.0.0.1:${await freeTcpPort()}" }`,
+      `store: { stateDir: ${JSON.stringify(join(dir, 'reload'))} }`,
+    ];
+    const daemon = await createDaemon({
+      config: parseConfigText(base.join('\n'), 'a'),
+      configSource: 'a',
+      logger: nullLogger,
+    });
+    await daemon.start();
+    try {
+      const next = parseConfigText(
+        [
+          ...base,
+          'log: { level: debug }',
+          'mitigation: { protectedPrefixes: [203.0.113.53/32] }',
+          'runbooks: [{ name: fs, tiers: [{ intents: [flowspec] }] }]',
+        ].join('\n'),
+        'b',
+      );
+      daemon.reload(next, 'b');
+      expect(daemon.store.listAudit().at(-1)).toMatchObject({
+        action: 'config-load',
+        detail: { source: 'b', reloaded: ['runbooks', 'mitigation'], needsRestart: ['log'] },
+      });
+      const undeliverable = parseConfigText(
+        [
+          ...base,
+          'adapters: [{ name: dry-run, type: dry-run }, { name: added, type: dry-run }]',
+          'runbooks: [{ name: fs, tiers: [{ intents: [flowspec], adapters: [added] }] }]',
+        ].join('\n'),
+        'c',
+      );
+      // A new adapter needs a restart: a runbook using it cannot be taken on by a reload.
+      expect(() => daemon.reload(undeliverable, 'c')).toThrow(
+        /asks for flowspec, but none of its adapters \(added\) can deliver/,
+      );
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('refuses to start when a runbook tier asks an adapter for what it cannot deliver', async () => {
+    const { plugin } = reconnectingPlugin();
+    const config = parseConfigText(
+      [
+        'mode: automatic',
+        'detection: { networks: [{ prefix: 203.0.113.0/24 }] }',
+        'adapters: [{ name: edge, type: speaker }]',
+        'runbooks: [{ name: scrub, tiers: [{ name: divert, intents: [scrubbing], adapters: [edge] }] }]',
+        `store: { stateDir: ${JSON.stringify(join(dir, 'refused'))} }`,
+      ].join('\n'),
+      'test',
+    );
+    await expect(
+      createDaemon({ config, configSource: 'test', logger: nullLogger, plugins: [plugin] }),
+    ).rejects.toThrow(
+      'runbooks[0].tiers[0] (runbook scrub, divert): asks for scrubbing, but none of its adapters (edge) can deliver scrubbing',
+    );
   });
 });

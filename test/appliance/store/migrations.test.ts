@@ -11,7 +11,7 @@ import {
 } from '../../../appliance/store/migrations.js';
 import { openSqliteStore } from '../../../appliance/store/sqlite-store.js';
 import { FloodgateError } from '../../../core/errors.js';
-import { incident } from './fixtures.js';
+import { incident, mitigation } from './fixtures.js';
 
 describe('migrations', () => {
   it('are numbered 1, 2, ... without gaps', () => {
@@ -34,7 +34,14 @@ describe('migrations', () => {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .all()
       .map((r) => (r as { name: string }).name);
-    expect(tables).toEqual(['audit', 'incidents', 'mitigations', 'schema_version']);
+    expect(tables).toEqual([
+      'audit',
+      'escalation_runs',
+      'incidents',
+      'mitigations',
+      'schema_version',
+      'target_history',
+    ]);
     db.close();
   });
 
@@ -53,11 +60,40 @@ describe('migrations', () => {
       for (let i = 0; i < 3; i++) openSqliteStore(path, () => 9_000 + i).close();
 
       const raw = new Database(path);
-      expect(raw.prepare('SELECT version, applied_at_ms FROM schema_version').all()).toEqual([
-        { version: 1, applied_at_ms: 5_000 },
-      ]);
+      expect(raw.prepare('SELECT version, applied_at_ms FROM schema_version').all()).toEqual(
+        MIGRATIONS.map((m) => ({ version: m.version, applied_at_ms: 5_000 })),
+      );
       expect(raw.prepare('SELECT COUNT(*) AS n FROM incidents').get()).toEqual({ n: 1 });
       raw.close();
+    });
+
+    it('upgrade a version 1 file in place: mitigations stay and become findable by intent', () => {
+      const path = join(dir, 'floodgate.db');
+      const raw = new Database(path);
+      schemaVersion(raw);
+      raw.exec(MIGRATIONS[0]!.sql);
+      raw
+        .prepare('INSERT INTO schema_version (version, description, applied_at_ms) VALUES (1, ?, 1)')
+        .run('v1');
+      const record = mitigation();
+      raw
+        .prepare(
+          'INSERT INTO mitigations (id, incident_id, adapter, state, updated_at, json) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          record.id,
+          record.incidentId,
+          record.adapter,
+          record.state,
+          record.updatedAtMs,
+          JSON.stringify(record),
+        );
+      raw.close();
+
+      const store = openSqliteStore(path, () => 7_000);
+      expect(store.listMitigations({ intentId: record.intentId })).toEqual([record]);
+      expect(store.listRuns()).toEqual([]);
+      store.close();
     });
 
     it('refuse a database written by a newer Floodgate', () => {
@@ -78,7 +114,9 @@ describe('migrations', () => {
       expect(caught).toBeInstanceOf(FloodgateError);
       expect((caught as FloodgateError).code).toBe('FG_ERR_STORE');
       expect((caught as FloodgateError).message).toMatch(
-        /schema is version 2 but this Floodgate knows up to 1/,
+        new RegExp(
+          `schema is version ${LATEST_SCHEMA_VERSION + 1} but this Floodgate knows up to ${LATEST_SCHEMA_VERSION}`,
+        ),
       );
       expect((caught as FloodgateError).details).toMatchObject({ path, operation: 'open' });
     });

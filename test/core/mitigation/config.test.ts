@@ -12,9 +12,28 @@ describe('mitigation config', () => {
   it('fills every default from an empty section', () => {
     expect(defaultMitigationConfig()).toEqual({
       protectedPrefixes: [],
-      rtbh: { enabled: true, nextHopV4: '192.0.2.1', nextHopV6: '100::1', communities: ['65535:666'] },
-      flowspec: { enabled: true, action: { type: 'discard' } },
-      caps: { flowspec: 1000, rtbh: 1000 },
+      firewall: { enabled: true, maxSources: 16, rateLimitPps: 1000 },
+      rtbh: {
+        enabled: true,
+        nextHopV4: '192.0.2.1',
+        nextHopV6: '100::1',
+        communities: ['65535:666'],
+        upstreams: [],
+      },
+      flowspec: {
+        enabled: true,
+        action: { type: 'discard' },
+        match: { destinationPorts: false, packetLength: false, maxPorts: 8 },
+      },
+      scrubbing: {
+        enabled: true,
+        prefixLengthV4: 24,
+        prefixLengthV6: 48,
+        minPrefixLengthV4: 24,
+        minPrefixLengthV6: 48,
+        communities: [],
+      },
+      caps: { firewall: 1000, flowspec: 1000, rtbh: 1000, scrubbing: 16 },
     });
   });
 
@@ -36,10 +55,11 @@ caps: { rtbh: 50 }
     });
     expect(fromYaml).toEqual(fromObject);
     expect(fromYaml.rtbh.nextHopV4).toBe('192.0.2.1');
-    expect(fromYaml.caps).toEqual({ flowspec: 1000, rtbh: 50 });
+    expect(fromYaml.caps).toEqual({ firewall: 1000, flowspec: 1000, rtbh: 50, scrubbing: 16 });
     expect(fromYaml.flowspec).toEqual({
       enabled: true,
       action: { type: 'rate-limit', bytesPerSecond: 125000 },
+      match: { destinationPorts: false, packetLength: false, maxPorts: 8 },
     });
   });
 
@@ -72,5 +92,21 @@ caps: { rtbh: 50 }
     ).toMatch(/^flowspec\.action\.routeTarget/);
     expect(issuesOf({ caps: { flowspec: -1 } })[0]).toMatch(/^caps\.flowspec/);
     expect(issuesOf({ caps: { flowspc: 10 } })[0]).toMatch(/^caps/);
+    expect(issuesOf({ scrubbing: { prefixLengthV4: 22 } })).toEqual([
+      'scrubbing.prefixLengthV4: /22 is shorter than minPrefixLengthV4 /24: every diversion would be refused',
+    ]);
+    expect(
+      issuesOf({
+        rtbh: {
+          upstreams: [
+            { name: 'a', communities: ['1:666'] },
+            { name: 'a', communities: ['2:666'] },
+          ],
+        },
+      }),
+    ).toEqual(['rtbh.upstreams: upstream names must be unique']);
+    expect(issuesOf({ rtbh: { upstreams: [{ name: 'a', communities: [] }] } })[0]).toMatch(
+      /^rtbh\.upstreams\.0\.communities/,
+    );
   });
 });

@@ -154,14 +154,10 @@ describe('planMitigation', () => {
 
   it('uses the configured action and communities', () => {
     const incident = makeIncident({ family: 'udp_flood' });
+    const defaults = defaultMitigationConfig();
     const c = config({
-      flowspec: { enabled: true, action: { type: 'rate-limit', bytesPerSecond: 125000 } },
-      rtbh: {
-        enabled: true,
-        nextHopV4: '192.0.2.254',
-        nextHopV6: '100::1',
-        communities: ['64500:666', '65535:666'],
-      },
+      flowspec: { ...defaults.flowspec, action: { type: 'rate-limit', bytesPerSecond: 125000 } },
+      rtbh: { ...defaults.rtbh, nextHopV4: '192.0.2.254', communities: ['64500:666', '65535:666'] },
     });
     const plan = planMitigation(incident, c);
     expect(flowspecOf(plan.intents).action).toEqual({ type: 'rate-limit', bytesPerSecond: 125000 });
@@ -181,7 +177,7 @@ describe('planMitigation', () => {
     expect(noRtbh.refused).toEqual([]);
     const noFlowSpec = planMitigation(
       incident,
-      config({ flowspec: { enabled: false, action: { type: 'discard' } } }),
+      config({ flowspec: { ...defaultMitigationConfig().flowspec, enabled: false } }),
     );
     expect(noFlowSpec.intents.map((i) => i.kind)).toEqual(['rtbh']);
   });

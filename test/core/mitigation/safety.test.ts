@@ -107,7 +107,7 @@ describe('checkIntentSafety', () => {
 });
 
 describe('checkCap', () => {
-  const caps = { flowspec: 2, rtbh: 1 };
+  const caps = { firewall: 5, flowspec: 2, rtbh: 1, scrubbing: 1 };
 
   it('allows intents while the active count is below the cap', () => {
     expect(checkCap(flowspec('203.0.113.5/32'), 1, caps)).toBeUndefined();
@@ -122,7 +122,7 @@ describe('checkCap', () => {
         '203.0.113.5/32: 2 FlowSpec rules are already active and the cap is 2 (mitigation.caps.flowspec); withdraw some or raise the cap',
     });
     expect(checkCap(rtbh('203.0.113.5/32'), 1, caps)?.reason).toContain('(mitigation.caps.rtbh)');
-    expect(checkCap(rtbh('203.0.113.5/32'), 0, { flowspec: 0, rtbh: 0 })?.code).toBe('FG_ERR_SAFETY_CAP');
+    expect(checkCap(rtbh('203.0.113.5/32'), 0, { ...caps, rtbh: 0 })?.code).toBe('FG_ERR_SAFETY_CAP');
   });
 });
 
