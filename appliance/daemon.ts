@@ -19,9 +19,9 @@ import { createEscalationDriver } from './escalation-driver.js';
 import { createHttpComponent } from './http/component.js';
 import { buildAdapters, engineSettings } from './pipeline.js';
 import { checkRunbookAdapters } from './runbook-adapters.js';
+import { createStateFile } from './state-file.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
-import { createTemplateState } from './template-state.js';
 
 export interface DaemonOptions {
   config: FloodgateConfig;
@@ -79,10 +79,24 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   const driver = createEscalationDriver({ engine, dispatcher, store, logger });
   const templates = new FlowTemplates();
-  const templateState = createTemplateState({
-    templates,
+  const templateState = createStateFile({
+    what: 'flow templates',
     path: join(config.store.stateDir, 'flow-templates.json'),
     logger,
+    intervalMs: 30_000,
+    snapshot: () => JSON.stringify(templates.exportTemplates()),
+    restore: (bytes) => {
+      const result = templates.importTemplates(Buffer.from(bytes).toString('utf8'));
+      return { templates: result.templates, skipped: result.skipped, problems: result.problems.slice(0, 10) };
+    },
+  });
+  const baselineState = createStateFile({
+    what: 'traffic baselines',
+    path: join(config.store.stateDir, 'baselines.bin'),
+    logger,
+    intervalMs: 60_000,
+    snapshot: () => detector.exportBaselines(),
+    restore: (bytes) => ({ ...detector.importBaselines(bytes, now()) }),
   });
   const decoderTable = createDecoderTable(config.collectors, { logger, templates });
   const collector = createUdpCollector(config.collectors, {
@@ -162,6 +176,7 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
   const components: Component[] = [
     ...active.map((a) => ({ name: `adapter:${a.name}`, start: () => a.start(), stop: () => a.stop() })),
     templateState,
+    baselineState,
     collector,
     http,
   ];

@@ -96,6 +96,7 @@ describe('daemon', () => {
     await poll(first.stats, (v) => v.collectors.totals.records === 1, 'the first record');
     await first.daemon.stop();
     expect(existsSync(join(dir, 'state', 'flow-templates.json'))).toBe(true);
+    expect(existsSync(join(dir, 'state', 'baselines.bin'))).toBe(true);
 
     const second = await startDaemon(port);
     try {
