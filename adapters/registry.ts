@@ -5,6 +5,7 @@
  */
 import { FloodgateError } from '../core/errors.js';
 import type { LogFn, Logger } from '../core/logger.js';
+import { birdPlugin } from './bird/plugin.js';
 import {
   ADAPTER_CONTRACT_VERSION,
   type AdapterContext,
@@ -15,6 +16,9 @@ import {
   type MitigationAdapter,
 } from './contract.js';
 import { dryRunPlugin } from './dry-run/plugin.js';
+import { exabgpPlugin } from './exabgp/plugin.js';
+import { frrPlugin } from './frr/plugin.js';
+import { gobgpPlugin } from './gobgp/plugin.js';
 
 /** One `adapters:` entry of floodgate.yaml. */
 export interface AdapterEntry {
@@ -253,4 +257,8 @@ export function createAdapterRegistry(): AdapterRegistry {
 /** Registers the adapters that ship with Floodgate. */
 export function registerBuiltinAdapters(registry: AdapterRegistry): void {
   registry.register(dryRunPlugin);
+  registry.register(exabgpPlugin);
+  registry.register(birdPlugin);
+  registry.register(gobgpPlugin);
+  registry.register(frrPlugin);
 }

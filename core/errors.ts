@@ -19,6 +19,7 @@ export const ErrorCodes = {
   FG_ERR_ADAPTER_CAPABILITY: 'adapter cannot deliver this kind of intent',
   FG_ERR_ADAPTER_APPLY: 'adapter failed to apply an intent',
   FG_ERR_ADAPTER_WITHDRAW: 'adapter failed to withdraw a mitigation',
+  FG_ERR_ADAPTER_UNREACHABLE: 'adapter cannot reach the device it drives, so cannot tell what is in place',
   // Mitigation safety
   FG_ERR_SAFETY_PROTECTED: 'target lies in a protected prefix',
   FG_ERR_SAFETY_PREFIX_LENGTH: 'prefix is shorter than the configured minimum',

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 require_node 20
-apt_ensure python3 make g++ softflowd python3-scapy tshark pmacct
+apt_ensure python3 make g++ softflowd python3-scapy tshark pmacct exabgp bird2 iproute2 gobgpd frr
 npm_build
 log "typecheck"
 npx tsc -p tsconfig.json --noEmit

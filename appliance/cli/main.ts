@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { type AuditFormat, auditExport, auditVerify } from './audit.js';
 import { type CliIo, checkConfig } from './check-config.js';
 import { decodeCapture } from './decode.js';
+import { exabgpConfig } from './exabgp-config.js';
 import { operatorAction } from './operator.js';
 import { runDaemon } from './run.js';
 import { simulateCommand } from './simulate.js';
@@ -146,6 +147,19 @@ for (const action of ['approve', 'withdraw'] as const) {
       process.exitCode = await operatorAction(action, id, opts, io);
     });
 }
+
+program
+  .command('exabgp-config')
+  .description(
+    "write the exabgp.conf that runs Floodgate's helper and peers with an exabgp adapter's neighbors",
+  )
+  .option('-c, --config <file>', 'floodgate.yaml with the exabgp adapter (the embedded default when omitted)')
+  .option('-a, --adapter <name>', 'the exabgp adapter, when there are several')
+  .option('-o, --out <file>', 'write to this file instead of stdout')
+  .option('--node <path>', 'the Node binary ExaBGP runs the helper with (default: this one)')
+  .action((opts: { config?: string; adapter?: string; out?: string; node?: string }) => {
+    process.exitCode = exabgpConfig(opts, io);
+  });
 
 const audit = program.command('audit').description('the tamper-evident audit log');
 audit
