@@ -100,7 +100,18 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   const decoderTable = createDecoderTable(config.collectors, { logger, templates });
   const collector = createUdpCollector(config.collectors, {
-    onBatch: (batch) => detector.ingest(batch),
+    onBatch: (batch) => {
+      detector.ingest(batch);
+      // Waiting for the next one-second tick would cost up to a second of detection latency when a
+      // target has just crossed its threshold; step as soon as the current datagrams are handled.
+      if (!stepQueued && running && detector.stepDue()) {
+        stepQueued = true;
+        setImmediate(() => {
+          stepQueued = false;
+          if (running) tick();
+        });
+      }
+    },
     logger,
     decoderTable,
   });
@@ -162,6 +173,8 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
       );
     }
   };
+  let stepQueued = false;
+  let running = false;
   const tick = () => {
     const at = now();
     try {
@@ -183,6 +196,7 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
   const started: Component[] = [];
 
   async function stopStarted(): Promise<void> {
+    running = false;
     if (timer) clearInterval(timer);
     if (statsTimer) clearInterval(statsTimer);
     timer = undefined;
@@ -234,6 +248,7 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
           });
         });
       }
+      running = true;
       timer = setInterval(tick, stepMs);
       statsTimer = setInterval(logCollectorStats, STATS_LOG_INTERVAL_MS);
       statsTimer.unref();

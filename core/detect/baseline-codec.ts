@@ -1,18 +1,23 @@
 /**
  * The baseline file: a BaselineSnapshot as compact bytes, so the appliance can keep a week of
- * learning across restarts. Big-endian throughout; version 1:
+ * learning across restarts. Big-endian throughout; version 2:
  *
  *   0   4  magic "FGBL"
- *   4   2  version (1)
+ *   4   2  version (2)
  *   6   2  reserved, 0
  *   8   4  slice length in seconds
  *   12  1  buckets per doubling (4)      13  1  buckets (40)
  *   14  2  slice count S
- *   16 48  low bounds: host pps, bps, flows, network pps, bps, flows (float64)
- *   64  S x (float64 slice number, uint16 observed minutes)
+ *   16  1  series count N (the rules of rules.ts: 27)
+ *   17  1  series kept K (a low bound on hosts or networks)
+ *   18  K x (uint8 series, float64 host low bound, float64 network low bound); others are 0
+ *   then S x (float64 slice number, uint16 observed minutes)
  *   then uint32 host count, each host: 16-byte address, uint16 cell count C, C cells
  *   then uint32 network count, each: uint8 prefix text length, the text (ASCII), uint16 C, C cells
- *   a cell: uint8 metric, uint8 slice index, uint8 bucket, uint16 minutes (5 bytes)
+ *   a cell: uint8 series, uint8 slice index, uint8 bucket, uint16 minutes (5 bytes)
+ *
+ * Version 1 (written before per-class baselines) is still read: bytes 6-7 were reserved, the
+ * low bounds were 3 per side (pps, bps, flows) at 16 and 40, the slices began at 64.
  *
  * A host with a typical week of history takes 18 bytes plus 5 per non-empty (metric, slice,
  * bucket): a few hundred bytes. Decoding refuses anything malformed with a WireError naming the
@@ -22,14 +27,28 @@ import { WireError } from '../errors.js';
 import { formatAddressWords, parseAddress } from '../net/address.js';
 import type { BaselineCell, BaselineSnapshot } from './baseline.js';
 import { BASELINE_BUCKETS, BASELINE_METRICS, BUCKETS_PER_DOUBLING } from './baseline-histograms.js';
+import { RULE_COUNT } from './rules.js';
 
 const MAGIC = 0x4647424c; // "FGBL"
-const VERSION = 1;
-const HEADER_BYTES = 64;
+const VERSION = 2;
+const FIXED_BYTES = 18;
+const LOW_ENTRY_BYTES = 17;
+const V1_HEADER_BYTES = 64;
 const CELL_BYTES = 5;
+/** A cell's series is one byte. */
+const MAX_SERIES = 255;
 
 export function encodeBaseline(snapshot: BaselineSnapshot): Uint8Array {
-  let size = HEADER_BYTES + snapshot.slices.length * 10 + 4 + 4;
+  const series = Math.min(
+    MAX_SERIES,
+    Math.max(RULE_COUNT, snapshot.hostLows.length, snapshot.networkLows.length),
+  );
+  const kept: number[] = [];
+  for (let m = 0; m < series; m++) {
+    if ((snapshot.hostLows[m] ?? 0) > 0 || (snapshot.networkLows[m] ?? 0) > 0) kept.push(m);
+  }
+  const headerBytes = FIXED_BYTES + kept.length * LOW_ENTRY_BYTES;
+  let size = headerBytes + snapshot.slices.length * 10 + 4 + 4;
   for (const h of snapshot.hosts) size += 16 + 2 + h.cells.length * CELL_BYTES;
   for (const n of snapshot.networks) size += 1 + n.prefix.length + 2 + n.cells.length * CELL_BYTES;
   const bytes = new Uint8Array(size);
@@ -41,11 +60,15 @@ export function encodeBaseline(snapshot: BaselineSnapshot): Uint8Array {
   view.setUint8(12, BUCKETS_PER_DOUBLING);
   view.setUint8(13, BASELINE_BUCKETS);
   view.setUint16(14, snapshot.slices.length);
-  for (let m = 0; m < BASELINE_METRICS; m++) {
-    view.setFloat64(16 + m * 8, snapshot.hostLows[m] ?? 0);
-    view.setFloat64(40 + m * 8, snapshot.networkLows[m] ?? 0);
-  }
-  let o = HEADER_BYTES;
+  view.setUint8(16, series);
+  view.setUint8(17, kept.length);
+  kept.forEach((m, i) => {
+    const at = FIXED_BYTES + i * LOW_ENTRY_BYTES;
+    view.setUint8(at, m);
+    view.setFloat64(at + 1, snapshot.hostLows[m] ?? 0);
+    view.setFloat64(at + 9, snapshot.networkLows[m] ?? 0);
+  });
+  let o = headerBytes;
   for (const s of snapshot.slices) {
     view.setFloat64(o, s.number);
     view.setUint16(o + 8, s.minutes);
@@ -94,15 +117,15 @@ export function decodeBaseline(bytes: Uint8Array): BaselineSnapshot {
       });
     }
   };
-  need(0, HEADER_BYTES, 'the header');
+  need(0, FIXED_BYTES, 'the header');
   if (view.getUint32(0) !== MAGIC) {
     throw new WireError('FG_ERR_WIRE_VALUE', 'not a Floodgate baseline file (magic is not "FGBL")', 0);
   }
   const version = view.getUint16(4);
-  if (version !== VERSION) {
+  if (version !== VERSION && version !== 1) {
     throw new WireError(
       'FG_ERR_WIRE_VERSION',
-      `baseline file version ${version}; this build reads ${VERSION}`,
+      `baseline file version ${version}; this build reads 1 and ${VERSION}`,
       4,
       {
         version,
@@ -116,15 +139,39 @@ export function decodeBaseline(bytes: Uint8Array): BaselineSnapshot {
       12,
     );
   }
-  const sliceSeconds = view.getUint32(8);
-  const sliceCount = view.getUint16(14);
   const hostLows: number[] = [];
   const networkLows: number[] = [];
-  for (let m = 0; m < BASELINE_METRICS; m++) {
-    hostLows.push(finiteNonNegative(view.getFloat64(16 + m * 8), 16 + m * 8));
-    networkLows.push(finiteNonNegative(view.getFloat64(40 + m * 8), 40 + m * 8));
+  let headerBytes = V1_HEADER_BYTES;
+  let series = BASELINE_METRICS;
+  if (version === 1) {
+    need(0, V1_HEADER_BYTES, 'the header');
+    for (let m = 0; m < BASELINE_METRICS; m++) {
+      hostLows.push(finiteNonNegative(view.getFloat64(16 + m * 8), 16 + m * 8));
+      networkLows.push(finiteNonNegative(view.getFloat64(40 + m * 8), 40 + m * 8));
+    }
+  } else {
+    series = view.getUint8(16);
+    const kept = view.getUint8(17);
+    if (series === 0) throw new WireError('FG_ERR_WIRE_VALUE', 'series count is 0', 16);
+    headerBytes = FIXED_BYTES + kept * LOW_ENTRY_BYTES;
+    need(0, headerBytes, 'the low bounds');
+    for (let m = 0; m < series; m++) {
+      hostLows.push(0);
+      networkLows.push(0);
+    }
+    for (let i = 0; i < kept; i++) {
+      const at = FIXED_BYTES + i * LOW_ENTRY_BYTES;
+      const m = view.getUint8(at);
+      if (m >= series) {
+        throw new WireError('FG_ERR_WIRE_VALUE', `low bound of series ${m}, beyond the ${series} series`, at);
+      }
+      hostLows[m] = finiteNonNegative(view.getFloat64(at + 1), at + 1);
+      networkLows[m] = finiteNonNegative(view.getFloat64(at + 9), at + 9);
+    }
   }
-  let o = HEADER_BYTES;
+  const sliceSeconds = view.getUint32(8);
+  const sliceCount = view.getUint16(14);
+  let o = headerBytes;
   need(o, sliceCount * 10, 'the slice table');
   const slices: BaselineSnapshot['slices'] = [];
   for (let i = 0; i < sliceCount; i++) {
@@ -144,10 +191,10 @@ export function decodeBaseline(bytes: Uint8Array): BaselineSnapshot {
       const metric = view.getUint8(o);
       const slice = view.getUint8(o + 1);
       const bucket = view.getUint8(o + 2);
-      if (metric >= BASELINE_METRICS || slice >= sliceCount || bucket === 0 || bucket >= BASELINE_BUCKETS) {
+      if (metric >= series || slice >= sliceCount || bucket === 0 || bucket >= BASELINE_BUCKETS) {
         throw new WireError(
           'FG_ERR_WIRE_VALUE',
-          `cell (metric ${metric}, slice ${slice}, bucket ${bucket}) is outside ${BASELINE_METRICS} metrics, ${sliceCount} slices, buckets 1..${BASELINE_BUCKETS - 1}`,
+          `cell (series ${metric}, slice ${slice}, bucket ${bucket}) is outside ${series} series, ${sliceCount} slices, buckets 1..${BASELINE_BUCKETS - 1}`,
           o,
         );
       }

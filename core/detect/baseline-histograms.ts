@@ -3,6 +3,10 @@
  * time slice, so a percentile over days of history costs a few hundred bytes per slot instead
  * of a value per minute.
  *
+ * Series. A slot keeps one histogram per series: a threshold rule (rules.ts: pps, bps, flows/s
+ * of the whole traffic, then the same per traffic class), numbered like the rules. Only series
+ * with a low bound are stored, so a class costs nothing unless it has a floor.
+ *
  * Buckets. For a metric with low bound L (its floor / multiplier: anything below can never
  * raise the dynamic threshold above the floor), bucket 0 means "below L" and is never stored: a
  * slot's minutes that are not in its buckets are below L. Bucket b >= 1 holds rates in
@@ -12,9 +16,11 @@
  * L * 2^9.75, 861 L: with the default floor, 2.9 Mpps or 140 Gb/s per host).
  *
  * Counts are Uint16 per slice and bucket (a slice of at most 65535 minutes, 45 days, cannot
- * overflow). Only metrics with a low bound are stored. Memory per slot: stored metrics * slices
- * * BUCKETS * 2 bytes, 1280 bytes for pps and bps over 8 slices, plus 24 bytes of minute sums.
+ * overflow). Memory per slot: stored series * slices * BUCKETS * 2 bytes, 1280 bytes for pps and
+ * bps over 8 slices (640 more per class rule with a floor), plus 8 bytes of minute sum per
+ * stored series.
  */
+/** The whole-traffic series (pps, bps, flows/s): the first of every slot's series. */
 export const BASELINE_METRICS = 3;
 export const BUCKETS_PER_DOUBLING = 4;
 export const BASELINE_BUCKETS = 40;
@@ -37,51 +43,58 @@ export function bucketValue(bucket: number, low: number): number {
 export class BaselineHistograms {
   readonly slots: number;
   readonly sliceCount: number;
-  /** Low bound per metric (0: the metric is not kept). */
+  /** Low bound per series (0: the series is not kept). */
   readonly lows: Float64Array;
   readonly counts: Uint16Array;
-  /** Storage index of each metric, -1 when not stored. */
+  /** Storage index of each series, -1 when not stored. */
   private readonly stored: Int8Array;
+  /** The series stored, in storage order. */
+  private readonly storedSeries: Int32Array;
   private readonly storedCount: number;
+  /** Per slot and stored series: the sum of the current minute's steps. */
   private readonly sums: Float64Array;
   private readonly touched: Uint8Array;
   private readonly touchedList: Int32Array;
   private touchedTop = 0;
 
+  /** `lows[s]` is the low bound of series s (its floor / multiplier); series with 0 are not kept. */
   constructor(slots: number, sliceCount: number, lows: Float64Array) {
     this.slots = slots;
     this.sliceCount = sliceCount;
     this.lows = lows;
-    this.stored = new Int8Array(BASELINE_METRICS).fill(-1);
-    let storedCount = 0;
-    for (let m = 0; m < BASELINE_METRICS; m++) {
-      if (lows[m]! > 0) {
-        this.stored[m] = storedCount;
-        storedCount += 1;
+    this.stored = new Int8Array(lows.length).fill(-1);
+    const storedSeries: number[] = [];
+    for (let s = 0; s < lows.length; s++) {
+      if (lows[s]! > 0) {
+        this.stored[s] = storedSeries.length;
+        storedSeries.push(s);
       }
     }
-    this.storedCount = storedCount;
-    this.counts = new Uint16Array(slots * storedCount * sliceCount * BASELINE_BUCKETS);
-    this.sums = new Float64Array(slots * BASELINE_METRICS);
+    this.storedSeries = Int32Array.from(storedSeries);
+    this.storedCount = storedSeries.length;
+    this.counts = new Uint16Array(slots * this.storedCount * sliceCount * BASELINE_BUCKETS);
+    this.sums = new Float64Array(slots * this.storedCount);
     this.touched = new Uint8Array(slots);
     this.touchedList = new Int32Array(slots);
   }
 
-  /** Start of a stored metric's buckets for one slice (`metric` must be stored). */
-  private base(slot: number, metric: number, slice: number): number {
-    return ((slot * this.storedCount + this.stored[metric]!) * this.sliceCount + slice) * BASELINE_BUCKETS;
+  get seriesCount(): number {
+    return this.lows.length;
   }
 
-  isStored(metric: number): boolean {
-    return this.stored[metric]! >= 0;
+  /** Start of a stored series' buckets for one slice (`series` must be stored). */
+  private base(slot: number, series: number, slice: number): number {
+    return ((slot * this.storedCount + this.stored[series]!) * this.sliceCount + slice) * BASELINE_BUCKETS;
   }
 
-  /** Adds one step's rates to the slot's current minute. */
-  record(slot: number, pps: number, bps: number, fps: number): void {
-    const s = slot * BASELINE_METRICS;
-    this.sums[s]! += pps;
-    this.sums[s + 1]! += bps;
-    this.sums[s + 2]! += fps;
+  isStored(series: number): boolean {
+    return series < this.stored.length && this.stored[series]! >= 0;
+  }
+
+  /** Adds one step's values (`values[series]`, one per series) to the slot's current minute. */
+  record(slot: number, values: Float64Array): void {
+    const s = slot * this.storedCount;
+    for (let i = 0; i < this.storedCount; i++) this.sums[s + i]! += values[this.storedSeries[i]!]!;
     if (this.touched[slot] === 0) {
       this.touched[slot] = 1;
       this.touchedList[this.touchedTop] = slot;
@@ -91,46 +104,46 @@ export class BaselineHistograms {
 
   /**
    * Ends the minute: each slot recorded in it gets its mean rate over the minute's `steps`
-   * evaluation steps (steps it was not recorded in count as 0) into slice `slice`.
+   * evaluation steps (steps it was not recorded in count as 0) into slice `slice`; a slice
+   * below 0 drops the minute.
    */
   closeMinute(slice: number, steps: number): void {
     for (let i = 0; i < this.touchedTop; i++) {
       const slot = this.touchedList[i]!;
       this.touched[slot] = 0;
-      for (let m = 0; m < BASELINE_METRICS; m++) {
-        const low = this.lows[m]!;
-        const s = slot * BASELINE_METRICS + m;
-        const rate = steps > 0 ? this.sums[s]! / steps : 0;
-        this.sums[s] = 0;
-        if (!(low > 0)) continue;
-        const b = bucketOf(rate, low);
+      for (let k = 0; k < this.storedCount; k++) {
+        const series = this.storedSeries[k]!;
+        const at = slot * this.storedCount + k;
+        const rate = steps > 0 ? this.sums[at]! / steps : 0;
+        this.sums[at] = 0;
+        if (slice < 0) continue;
+        const b = bucketOf(rate, this.lows[series]!);
         if (b === 0) continue;
-        const at = this.base(slot, m, slice) + b;
-        if (this.counts[at]! < U16_MAX) this.counts[at] = this.counts[at]! + 1;
+        const cell = this.base(slot, series, slice) + b;
+        if (this.counts[cell]! < U16_MAX) this.counts[cell] = this.counts[cell]! + 1;
       }
     }
     this.touchedTop = 0;
   }
 
   /** Adds `count` minutes to a bucket directly (restoring saved state). */
-  addCount(slot: number, metric: number, slice: number, bucket: number, count: number): void {
-    if (this.stored[metric]! < 0 || bucket <= 0 || bucket >= BASELINE_BUCKETS) return;
-    const at = this.base(slot, metric, slice) + bucket;
+  addCount(slot: number, series: number, slice: number, bucket: number, count: number): void {
+    if (!this.isStored(series) || bucket <= 0 || bucket >= BASELINE_BUCKETS) return;
+    const at = this.base(slot, series, slice) + bucket;
     this.counts[at] = Math.min(U16_MAX, this.counts[at]! + count);
   }
 
-  count(slot: number, metric: number, slice: number, bucket: number): number {
-    if (this.stored[metric]! < 0) return 0;
-    return this.counts[this.base(slot, metric, slice) + bucket]!;
+  count(slot: number, series: number, slice: number, bucket: number): number {
+    if (!this.isStored(series)) return 0;
+    return this.counts[this.base(slot, series, slice) + bucket]!;
   }
 
   /** Empties one slice of the slots `inUse` says are in use (all when undefined). */
   clearSlice(slice: number, inUse?: Uint8Array, highWater = this.slots): void {
     for (let slot = 0; slot < highWater; slot++) {
       if (inUse && inUse[slot] !== 1) continue;
-      for (let m = 0; m < BASELINE_METRICS; m++) {
-        if (this.stored[m]! < 0) continue;
-        const b = this.base(slot, m, slice);
+      for (let k = 0; k < this.storedCount; k++) {
+        const b = this.base(slot, this.storedSeries[k]!, slice);
         this.counts.fill(0, b, b + BASELINE_BUCKETS);
       }
     }
@@ -144,7 +157,7 @@ export class BaselineHistograms {
   clearSlot(slot: number): void {
     const [from, to] = this.slotRange(slot);
     this.counts.fill(0, from, to);
-    this.sums.fill(0, slot * BASELINE_METRICS, (slot + 1) * BASELINE_METRICS);
+    this.sums.fill(0, slot * this.storedCount, (slot + 1) * this.storedCount);
   }
 
   /** True when the slot holds no minute above any low bound in any slice. */
@@ -155,24 +168,25 @@ export class BaselineHistograms {
   }
 
   /**
-   * The `q`-th percentile (0..100) of the slot's per-minute rates over the slices listed in
-   * `live[0..liveCount)`, given that those slices saw `minutes` minutes in all (minutes the slot
-   * has no bucket for were below the low bound). 0 when the percentile is below the low bound.
+   * The `q`-th percentile (0..100) of the slot's per-minute rates of `series` over the slices
+   * listed in `live[0..liveCount)`, given that those slices saw `minutes` minutes in all (minutes
+   * the slot has no bucket for were below the low bound). 0 when the percentile is below the low
+   * bound or the series is not kept.
    */
   percentile(
     slot: number,
-    metric: number,
+    series: number,
     q: number,
     live: Int32Array,
     liveCount: number,
     minutes: number,
   ): number {
-    const low = this.lows[metric]!;
-    if (this.stored[metric]! < 0 || minutes <= 0) return 0;
+    if (!this.isStored(series) || minutes <= 0) return 0;
+    const low = this.lows[series]!;
     const allowedAbove = Math.floor(minutes * (1 - q / 100));
     let above = 0;
     for (let b = BASELINE_BUCKETS - 1; b >= 1; b--) {
-      for (let i = 0; i < liveCount; i++) above += this.counts[this.base(slot, metric, live[i]!) + b]!;
+      for (let i = 0; i < liveCount; i++) above += this.counts[this.base(slot, series, live[i]!) + b]!;
       if (above > allowedAbove) return bucketValue(b, low);
     }
     return 0;
@@ -185,7 +199,8 @@ export class BaselineHistograms {
       this.touched.byteLength +
       this.touchedList.byteLength +
       this.lows.byteLength +
-      this.stored.byteLength
+      this.stored.byteLength +
+      this.storedSeries.byteLength
     );
   }
 }

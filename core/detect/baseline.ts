@@ -26,20 +26,21 @@
  * Poisoning. A target is not observed while it has an open incident or is over a threshold:
  * an attack must not become the next week's normal.
  *
+ * Traffic classes. A floor may be set per class rule too (`floor: { syn: { pps: 2000 } }`): the
+ * class's per-minute rates (the target's rate times the class's share) get a histogram of their
+ * own and a dynamic threshold named like the rule (`dynamic.syn.pps`). Series are numbered like
+ * the threshold rules (rules.ts); each one with a floor costs 40 buckets x 2 bytes per slice per
+ * host, so memory stays bounded by what the floors name.
+ *
  * Accuracy: see baseline-histograms.ts (a percentile is within 9.5% of the per-minute value).
  */
 import { FloodgateError } from '../errors.js';
 import { ADDRESS_WORDS } from '../flow/flow-batch.js';
 import { formatAddressWords, formatPrefix, parseAddress, parsePrefix } from '../net/address.js';
 import { HostTable } from '../traffic/host-table.js';
-import {
-  BASELINE_BUCKETS,
-  BASELINE_METRICS,
-  BaselineHistograms,
-  bucketOf,
-  bucketValue,
-} from './baseline-histograms.js';
+import { BASELINE_BUCKETS, BaselineHistograms, bucketOf, bucketValue } from './baseline-histograms.js';
 import type { BaselineConfig } from './config.js';
+import { METRICS, RULE_COUNT, ruleMetric, ruleValues } from './rules.js';
 import type { ResolvedNetwork } from './thresholds.js';
 
 const MINUTE_MS = 60_000;
@@ -58,7 +59,11 @@ export interface BaselineStats {
   memoryBytes: number;
 }
 
-/** One histogram cell: minutes of `metric` (0 pps, 1 bps, 2 flows) in `bucket` during slice `slice`. */
+/**
+ * One histogram cell: minutes of series `metric` in `bucket` during slice `slice`. A series is
+ * numbered like the threshold rules (rules.ts): 0 pps, 1 bps, 2 flows/s of the whole traffic,
+ * then the same per traffic class (3 tcp.pps ... 26 amplification.flows).
+ */
 export interface BaselineCell {
   metric: number;
   /** Index into BaselineSnapshot.slices. */
@@ -70,7 +75,7 @@ export interface BaselineCell {
 /** Everything a baseline needs to survive a restart; plain data (JSON-able), see baseline-codec.ts. */
 export interface BaselineSnapshot {
   sliceSeconds: number;
-  /** Low bounds the buckets were computed with: host pps, bps, flows. */
+  /** Low bounds the buckets were computed with, per series (0: not kept): host, then network. */
   hostLows: number[];
   networkLows: number[];
   /** Slices in the window: slice number (Unix ms / sliceSeconds / 1000, floored) and observed minutes. */
@@ -89,28 +94,44 @@ export interface BaselineRestoreReport {
   networksDropped: number;
 }
 
-function lowsOf(floors: BaselineConfig['floor'], multiplier: number): Float64Array {
-  return Float64Array.of(
-    (floors.pps ?? 0) / multiplier,
-    (floors.bps ?? 0) / multiplier,
-    (floors.flows ?? 0) / multiplier,
-  );
+/** Per series: floor / multiplier, below which a rate cannot lift the dynamic threshold. */
+function lowsOf(floors: Float64Array, multiplier: number): Float64Array {
+  return floors.map((f) => f / multiplier);
 }
 
-function floorsOf(floors: BaselineConfig['floor']): Float64Array {
-  return Float64Array.of(floors.pps ?? 0, floors.bps ?? 0, floors.flows ?? 0);
+/** Per metric, the smallest positive value of the series of that metric; Infinity when none. */
+function smallestPerMetric(values: Float64Array): Float64Array {
+  const out = new Float64Array(METRICS).fill(Number.POSITIVE_INFINITY);
+  for (let r = 0; r < values.length; r++) {
+    const v = values[r]!;
+    const m = ruleMetric(r);
+    if (v > 0 && v < out[m]!) out[m] = v;
+  }
+  return out;
 }
 
 export class Baselines {
   readonly enabled: boolean;
   readonly sliceMs: number;
   readonly sliceCount: number;
+  /** Per series (rules.ts numbering): the host floors, 0 where none. */
+  readonly hostFloors: Float64Array;
+  readonly networkFloors: Float64Array;
+  /** Per metric: the smallest host floor of any series (Infinity when none): below it nothing dynamic fires. */
+  readonly hostFloorMinima: Float64Array;
+  readonly networkFloorMinima: Float64Array;
+  /** Per metric: the smallest low bound of any series (Infinity when none): below it a target is not observed. */
+  readonly hostLowMinima: Float64Array;
+  readonly networkLowMinima: Float64Array;
+  /** Per metric: the smallest host low bound of any class series (Infinity when none). */
+  readonly hostClassLowMinima: Float64Array;
+  readonly networkClassLowMinima: Float64Array;
   private readonly config: BaselineConfig;
   private readonly hosts: HostTable;
   private readonly hostHist: BaselineHistograms;
   private readonly networkHist: BaselineHistograms;
-  private readonly hostFloors: Float64Array;
-  private readonly networkFloors: Float64Array;
+  private readonly hostSeries: Int32Array;
+  private readonly networkSeries: Int32Array;
   private readonly networkKeys: string[];
   private readonly sliceNumbers: Float64Array;
   private readonly sliceMinutes: Uint16Array;
@@ -121,7 +142,7 @@ export class Baselines {
   private minute = Number.NaN;
   private stepsInMinute = 0;
   private refusedHosts = 0;
-  /** Per host slot: the minute its cached thresholds were computed in. */
+  /** Per host slot: the minute its cached thresholds were computed in, and the thresholds (per stored series). */
   private readonly cacheMinute: Float64Array;
   private readonly cache: Float64Array;
   private readonly networkCacheMinute: Float64Array;
@@ -136,26 +157,28 @@ export class Baselines {
     this.hosts = new HostTable(
       hashSeed === undefined ? { capacity } : { capacity, seed: hashSeed ^ 0x5bd1e995 },
     );
-    this.hostHist = new BaselineHistograms(
-      capacity,
-      this.sliceCount,
-      lowsOf(config.floor, config.multiplier),
-    );
-    this.networkHist = new BaselineHistograms(
-      networks.length,
-      this.sliceCount,
-      lowsOf(config.networkFloor, config.multiplier),
-    );
-    this.hostFloors = floorsOf(config.floor);
-    this.networkFloors = floorsOf(config.networkFloor);
+    this.hostFloors = ruleValues(config.floor);
+    this.networkFloors = ruleValues(config.networkFloor);
+    const hostLows = lowsOf(this.hostFloors, config.multiplier);
+    const networkLows = lowsOf(this.networkFloors, config.multiplier);
+    this.hostFloorMinima = smallestPerMetric(this.hostFloors);
+    this.networkFloorMinima = smallestPerMetric(this.networkFloors);
+    this.hostLowMinima = smallestPerMetric(hostLows);
+    this.networkLowMinima = smallestPerMetric(networkLows);
+    this.hostClassLowMinima = smallestPerMetric(hostLows.map((v, r) => (r < METRICS ? 0 : v)));
+    this.networkClassLowMinima = smallestPerMetric(networkLows.map((v, r) => (r < METRICS ? 0 : v)));
+    this.hostSeries = seriesOf(this.hostFloors);
+    this.networkSeries = seriesOf(this.networkFloors);
+    this.hostHist = new BaselineHistograms(capacity, this.sliceCount, hostLows);
+    this.networkHist = new BaselineHistograms(networks.length, this.sliceCount, networkLows);
     this.networkKeys = networks.map((n) => formatPrefix(n.prefix));
     this.sliceNumbers = new Float64Array(this.sliceCount).fill(Number.NEGATIVE_INFINITY);
     this.sliceMinutes = new Uint16Array(this.sliceCount);
     this.live = new Int32Array(this.sliceCount);
     this.cacheMinute = new Float64Array(capacity).fill(Number.NaN);
-    this.cache = new Float64Array(capacity * BASELINE_METRICS);
+    this.cache = new Float64Array(capacity * this.hostSeries.length);
     this.networkCacheMinute = new Float64Array(networks.length).fill(Number.NaN);
-    this.networkCache = new Float64Array(networks.length * BASELINE_METRICS);
+    this.networkCache = new Float64Array(networks.length * this.networkSeries.length);
   }
 
   /** Called at the start of each evaluation step: closes a finished minute, moves the window. */
@@ -227,18 +250,21 @@ export class Baselines {
     return this.observedMinutes * 60 < this.config.learningSeconds;
   }
 
-  private hostLowReached(pps: number, bps: number, fps: number): boolean {
-    const lows = this.hostHist.lows;
-    return (
-      (lows[0]! > 0 && pps >= lows[0]!) ||
-      (lows[1]! > 0 && bps >= lows[1]!) ||
-      (lows[2]! > 0 && fps >= lows[2]!)
-    );
+  private lowReached(hist: BaselineHistograms, series: Int32Array, values: Float64Array): boolean {
+    const lows = hist.lows;
+    for (let i = 0; i < series.length; i++) {
+      const r = series[i]!;
+      if (values[r]! >= lows[r]!) return true;
+    }
+    return false;
   }
 
-  /** Adds a host's rates at this step (`keys`: a 4-word address column, `row` its row). */
-  observeHost(keys: Uint32Array, row: number, pps: number, bps: number, fps: number): void {
-    if (!this.enabled || !this.hostLowReached(pps, bps, fps)) return;
+  /**
+   * Adds a host's rates at this step (`keys`: a 4-word address column, `row` its row; `values`:
+   * one per rule, class rules the rate times the class's share, read only where a floor is set).
+   */
+  observeHost(keys: Uint32Array, row: number, values: Float64Array): void {
+    if (!this.enabled || !this.lowReached(this.hostHist, this.hostSeries, values)) return;
     let slot = this.hosts.lookupRow(keys, row);
     if (slot < 0) {
       slot = this.hosts.insertRow(keys, row);
@@ -249,28 +275,21 @@ export class Baselines {
       this.hostHist.clearSlot(slot);
       this.cacheMinute[slot] = Number.NaN;
     }
-    this.hostHist.record(slot, pps, bps, fps);
+    this.hostHist.record(slot, values);
   }
 
-  observeNetwork(network: number, pps: number, bps: number, fps: number): void {
-    if (!this.enabled) return;
-    const lows = this.networkHist.lows;
-    if (
-      (lows[0]! > 0 && pps >= lows[0]!) ||
-      (lows[1]! > 0 && bps >= lows[1]!) ||
-      (lows[2]! > 0 && fps >= lows[2]!)
-    ) {
-      this.networkHist.record(network, pps, bps, fps);
-    }
+  observeNetwork(network: number, values: Float64Array): void {
+    if (!this.enabled || !this.lowReached(this.networkHist, this.networkSeries, values)) return;
+    this.networkHist.record(network, values);
   }
 
   /**
-   * The host's dynamic thresholds (pps, bps, flows/s) into `out`; all 0 while learning or
-   * disabled, and 0 for a metric without a floor. A host with no baseline gets the floors.
+   * The host's dynamic thresholds, one per rule, into `out` (RULE_COUNT long): all 0 while
+   * learning or disabled, and 0 for a rule without a floor. A host with no baseline gets the floors.
    */
   hostThresholds(keys: Uint32Array, row: number, out: Float64Array): void {
     if (!this.enabled || this.learning) {
-      out.fill(0, 0, BASELINE_METRICS);
+      out.fill(0, 0, RULE_COUNT);
       return;
     }
     const slot = this.hosts.lookupRow(keys, row);
@@ -279,40 +298,49 @@ export class Baselines {
       return;
     }
     if (this.cacheMinute[slot] !== this.minute) {
-      this.compute(this.hostHist, slot, this.hostFloors, this.cache);
+      this.compute(this.hostHist, this.hostSeries, slot, this.hostFloors, this.cache);
       this.cacheMinute[slot] = this.minute;
     }
-    for (let m = 0; m < BASELINE_METRICS; m++) out[m] = this.cache[slot * BASELINE_METRICS + m]!;
+    this.fill(this.hostSeries, this.cache, slot, out);
   }
 
   networkThresholds(network: number, out: Float64Array): void {
     if (!this.enabled || this.learning) {
-      out.fill(0, 0, BASELINE_METRICS);
+      out.fill(0, 0, RULE_COUNT);
       return;
     }
     if (this.networkCacheMinute[network] !== this.minute) {
-      this.compute(this.networkHist, network, this.networkFloors, this.networkCache);
+      this.compute(this.networkHist, this.networkSeries, network, this.networkFloors, this.networkCache);
       this.networkCacheMinute[network] = this.minute;
     }
-    for (let m = 0; m < BASELINE_METRICS; m++) out[m] = this.networkCache[network * BASELINE_METRICS + m]!;
+    this.fill(this.networkSeries, this.networkCache, network, out);
   }
 
-  private compute(hist: BaselineHistograms, slot: number, floors: Float64Array, into: Float64Array): void {
-    for (let m = 0; m < BASELINE_METRICS; m++) {
-      const floor = floors[m]!;
-      if (!(floor > 0)) {
-        into[slot * BASELINE_METRICS + m] = 0;
-        continue;
-      }
+  private fill(series: Int32Array, cache: Float64Array, slot: number, out: Float64Array): void {
+    out.fill(0, 0, RULE_COUNT);
+    const at = slot * series.length;
+    for (let i = 0; i < series.length; i++) out[series[i]!] = cache[at + i]!;
+  }
+
+  private compute(
+    hist: BaselineHistograms,
+    series: Int32Array,
+    slot: number,
+    floors: Float64Array,
+    into: Float64Array,
+  ): void {
+    const at = slot * series.length;
+    for (let i = 0; i < series.length; i++) {
+      const r = series[i]!;
       const p = hist.percentile(
         slot,
-        m,
+        r,
         this.config.percentile,
         this.live,
         this.liveCount,
         this.observedMinutes,
       );
-      into[slot * BASELINE_METRICS + m] = Math.max(floor, this.config.multiplier * p);
+      into[at + i] = Math.max(floors[r]!, this.config.multiplier * p);
     }
   }
 
@@ -324,7 +352,7 @@ export class Baselines {
     }
     const cellsOf = (hist: BaselineHistograms, slot: number): BaselineCell[] => {
       const cells: BaselineCell[] = [];
-      for (let m = 0; m < BASELINE_METRICS; m++) {
+      for (let m = 0; m < hist.seriesCount; m++) {
         if (!hist.isStored(m)) continue;
         slicePositions.forEach((pos, index) => {
           for (let b = 1; b < BASELINE_BUCKETS; b++) {
@@ -403,7 +431,7 @@ export class Baselines {
         const pos = positions[cell.slice];
         if (pos === undefined || pos < 0) continue;
         const savedLow = lows[cell.metric] ?? 0;
-        const low = hist.lows[cell.metric] ?? 0;
+        const low = cell.metric < hist.seriesCount ? hist.lows[cell.metric]! : 0;
         if (!(savedLow > 0) || !(low > 0)) continue;
         const bucket = savedLow === low ? cell.bucket : bucketOf(bucketValue(cell.bucket, savedLow), low);
         hist.addCount(slot, cell.metric, pos, bucket, cell.minutes);
@@ -458,9 +486,20 @@ export class Baselines {
         this.hostHist.bytesAllocated +
         this.networkHist.bytesAllocated +
         this.cache.byteLength +
+        this.hostSeries.byteLength +
+        this.networkSeries.byteLength +
         this.cacheMinute.byteLength +
         this.networkCache.byteLength +
         this.networkCacheMinute.byteLength,
     };
   }
+}
+
+/** The series with a floor, in order. */
+function seriesOf(floors: Float64Array): Int32Array {
+  const out: number[] = [];
+  floors.forEach((f, r) => {
+    if (f > 0) out.push(r);
+  });
+  return Int32Array.from(out);
 }

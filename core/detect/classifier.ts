@@ -4,8 +4,8 @@
  * the breakdown window (DOMINANT = 0.5):
  *
  * 1. UDP dominates and one reflector source port carries a dominant share of the UDP packets:
- *    that port's amplification family (AMPLIFICATION_PORTS). Reflector ports without a family
- *    of their own (111, 3702, 37810) fall through to the UDP flood, their port in the fingerprint.
+ *    that port's amplification family (AMPLIFICATION_PORTS: DNS, NTP, memcached, SSDP, CLDAP,
+ *    chargen, SNMP, rpcbind, WS-Discovery, DVR discovery).
  * 2. Fragments dominate: fragment_flood (before the protocol rules, because a fragment flood is
  *    mostly UDP or ICMP and a per-protocol rule would hide what makes it filterable).
  * 3. TCP dominates: tcp_syn_flood when SYN-without-ACK dominates the TCP packets,

@@ -32,7 +32,7 @@ export type MetricName = (typeof METRIC_NAMES)[number];
 const rate = z.number().positive();
 
 /** pps, bps and flows (flows/s) for the whole traffic, and the same per traffic class. */
-function thresholdsSchema<T extends z.ZodType>(value: T) {
+function ratesSchema<T extends z.ZodType>(value: T) {
   const metrics = { pps: value.optional(), bps: value.optional(), flows: value.optional() };
   const perClass = z.object(metrics).strict().optional();
   return z
@@ -53,11 +53,23 @@ function thresholdsSchema<T extends z.ZodType>(value: T) {
     .strict();
 }
 
+/**
+ * Thresholds on what a host receives, and under `outbound` the same rules on what a host of the
+ * monitored networks sends (records whose source it is).
+ */
+function thresholdsSchema<T extends z.ZodType>(value: T) {
+  return ratesSchema(value)
+    .extend({ outbound: ratesSchema(value).optional() })
+    .strict();
+}
+
 /** Global thresholds: a value is a positive rate; leave it out to disable the rule. */
 export const globalThresholdsSchema = thresholdsSchema(rate);
 /** A network's, group's or host's thresholds: a value overrides, `null` disables. */
 export const overrideThresholdsSchema = thresholdsSchema(rate.nullable());
 export type ThresholdSettings = z.infer<typeof overrideThresholdsSchema>;
+/** One direction's rules (the thresholds without `outbound`): what rules.ts reads. */
+export type RuleSettings = z.infer<ReturnType<typeof ratesSchema<z.ZodNullable<z.ZodNumber>>>>;
 
 export const monitoredNetworkSchema = z
   .object({
@@ -69,7 +81,7 @@ export const monitoredNetworkSchema = z
      * Thresholds on the network's total traffic: crossing one while no host of the network is
      * over its own thresholds is carpet bombing, an incident on the whole prefix. Not inherited.
      */
-    totals: globalThresholdsSchema.optional(),
+    totals: ratesSchema(rate).optional(),
   })
   .strict();
 
@@ -89,9 +101,8 @@ export const hostEntrySchema = z
   })
   .strict();
 
-const ratesWithFloor = z
-  .object({ pps: rate.optional(), bps: rate.optional(), flows: rate.optional() })
-  .strict();
+/** Floors of the dynamic thresholds, keyed like thresholds: a rule without a floor has no dynamic threshold. */
+const floorsSchema = ratesSchema(rate);
 
 export const baselineConfigSchema = z
   .object({
@@ -113,10 +124,13 @@ export const baselineConfigSchema = z
       .default(86400),
     percentile: z.number().min(50).max(100).default(99),
     multiplier: z.number().min(1).default(3),
-    /** Per-host floors; a metric without a floor has no dynamic threshold. */
-    floor: ratesWithFloor.default({ pps: 10_000, bps: 500_000_000 }),
-    /** Floors for a monitored network's total traffic (the group baseline). */
-    networkFloor: ratesWithFloor.default({ pps: 100_000, bps: 5_000_000_000 }),
+    /**
+     * Per-host floors; a rule without a floor has no dynamic threshold. Per traffic class too
+     * (`syn: { pps: 2000 }`): each rule with a floor costs 40 buckets x 2 bytes per slice per host.
+     */
+    floor: floorsSchema.default({ pps: 10_000, bps: 500_000_000 }),
+    /** Floors for a monitored network's total traffic (the group baseline), keyed the same way. */
+    networkFloor: floorsSchema.default({ pps: 100_000, bps: 5_000_000_000 }),
     /** Observed time the window must hold before dynamic thresholds fire. */
     learningSeconds: z.number().int().min(0).default(86400),
     /** Hosts with a baseline at once; only hosts that ever reach floor / multiplier need one. */
@@ -188,6 +202,11 @@ export const detectionConfigSchema = z
     baseline: baselineConfigSchema.prefault({}),
     /** Most hosts counted at once; further new hosts are refused and counted as overflow. */
     hostCapacity: z.number().int().min(1).max(16_777_216).default(262_144),
+    /**
+     * Most source hosts of the monitored networks counted at once for outbound thresholds;
+     * allocated only when some `outbound` threshold is set.
+     */
+    outboundHostCapacity: z.number().int().min(1).max(16_777_216).default(65_536),
     /** A host with no flow for this long is forgotten (unless it has an open incident). */
     hostIdleSeconds: z.number().int().min(1).default(120),
   })

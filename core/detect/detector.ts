@@ -1,11 +1,13 @@
 /**
  * Detection: flow batches in (`ingest`, as they arrive), incident events out (`step`, once a
- * second with the wall clock). Pure: no timers, time is the argument of `step`.
+ * second with the wall clock, and earlier when `stepDue()` says so). Pure: no timers, time is
+ * the argument of `step`.
  *
  * At each step, for every tracked host, its rates (pps, bps, flows/s over the last
  * `windowSeconds`, see SecondRings.windowRates) are compared with its profile's rules (whole
  * traffic and per traffic class, resolved by thresholds.ts) and, once the baselines have
- * learned, with its dynamic thresholds (baseline.ts). The largest rate / threshold ratio decides:
+ * learned, with its dynamic thresholds (baseline.ts, per rule that has a floor). The largest
+ * rate / threshold ratio decides:
  * - over 1: the host is over. So is a host whose window average is not over yet but whose
  *   latest complete seconds each were, for at least `openAfterSeconds` (one second at least):
  *   an attack shows second by second before it fills the window. An incident opens once the
@@ -15,21 +17,30 @@
  *   after that, wall time counts.
  * - at least `focus.ratio`: the host is watched closely (focus.ts) so the incident can name top
  *   sources, ports and TCP flags.
+ * Hosts of the monitored networks are judged a second time on what they send when outbound
+ * rules are set (`thresholds.outbound`): the same rules on their outbound side (host-side.ts),
+ * incidents with `direction: 'outbound'`.
  * Then every monitored network with `totals` thresholds (or a network baseline) is checked the
  * same way on its total traffic; a network over while none of its hosts is over at that step is
  * carpet bombing: an incident whose target is the prefix itself.
+ *
+ * Early steps. Between steps, a host or network whose traffic since the last step passes its
+ * smallest threshold is checked second by second as soon as its records arrive (host-side.ts,
+ * "step candidates"); when it is already over long enough to open an incident, `stepDue()`
+ * turns true: the caller should step now instead of waiting for its next tick.
  *
  * Open incidents are updated every step (tracker.ts) and close after `holdDownSeconds` below
  * every threshold; crossing again before that continues the same incident.
  */
 import { FloodgateError } from '../errors.js';
 import { ADDRESS_WORDS, type FlowBatch } from '../flow/flow-batch.js';
-import type { Evidence, Incident, IncidentEvent } from '../incident/incident.js';
+import type { Evidence, Incident, IncidentEvent, TrafficDirection } from '../incident/incident.js';
 import { type Assessment, IncidentTracker, type Observation } from '../incident/tracker.js';
 import { formatAddressWords, formatPrefix, isIPv4Mapped } from '../net/address.js';
 import type { TrafficBreakdown } from '../traffic/breakdown.js';
 import { TrafficCounter } from '../traffic/counter.js';
 import type { FocusReport } from '../traffic/focus.js';
+import type { HostSide } from '../traffic/host-side.js';
 import { emptyRateSample, type RateSample } from '../traffic/second-ring.js';
 import {
   type BaselineRestoreReport,
@@ -52,6 +63,11 @@ export interface DetectorStats {
   overflowRecords: number;
   /** Hosts forgotten after `hostIdleSeconds` without flows. */
   evictedHosts: number;
+  /** Source hosts counted for outbound rules (0 and capacity 0 when no outbound rule is set). */
+  outboundHosts: number;
+  outboundHostCapacity: number;
+  outboundOverflowRecords: number;
+  outboundEvictedHosts: number;
   recordsIngested: number;
   /** Records whose destination is in no monitored network. */
   recordsOutsideNetworks: number;
@@ -62,6 +78,11 @@ export interface DetectorStats {
   /** Records whose duration was negative or implausibly long and was clamped. */
   clampedDurationRecords: number;
   openIncidents: number;
+  /**
+   * Steps taken while stepDue() was true: records had already shown a target over long enough
+   * to open (early steps, when the caller steps on stepDue()).
+   */
+  dueSteps: number;
   /** Focus slots in use, their number, and requests refused because all were taken. */
   focusInUse: number;
   focusCapacity: number;
@@ -98,6 +119,11 @@ export interface Detector {
   ingest(batch: FlowBatch): void;
   /** Evaluates every tracked host and watched network at `nowMs`; returns what opened, changed or closed. */
   step(nowMs: number): IncidentEvent[];
+  /**
+   * True when records ingested since the last step already put a target over a threshold for
+   * long enough to open an incident: step now rather than at the next tick. Cheap; reset by `step`.
+   */
+  stepDue(): boolean;
   openIncidents(): Incident[];
   networkTotals(nowMs: number): NetworkTotals[];
   stats(): DetectorStats;
@@ -113,8 +139,57 @@ export interface DetectorOptions {
   hashSeed?: number;
 }
 
+/** What a step judges: a host as destination, a network's total, a host as source. */
+const INBOUND = 0;
+const NETWORK = 1;
+const OUTBOUND = 2;
+
 /** Tracker key of a network: negative, so it never meets a host id. */
 const networkKey = (n: number) => -(n + 1);
+
+/** One side of the per-host pass (inbound or outbound) and what its rules need, resolved once. */
+interface HostPass {
+  kind: typeof INBOUND | typeof OUTBOUND;
+  direction: TrafficDirection;
+  side: HostSide;
+  /** RULE_COUNT thresholds per profile. */
+  profiles: Float64Array;
+  /** Per profile and metric: the smallest class threshold (static), and the one in force now. */
+  minClass: Float64Array;
+  minClassActive: Float64Array;
+  /** Per profile and metric: the smallest threshold of any rule (static), and the one in force now. */
+  minRule: Float64Array;
+  minRuleActive: Float64Array;
+  /** Per host: when its current over-streak began (traffic time credited), NaN when not over. */
+  overSince: Float64Array;
+  /** Tracker key of host 0. */
+  keyBase: number;
+  /** Prefix of the rule names ("", "outbound."). */
+  prefix: string;
+  /** Dynamic baselines apply (inbound only). */
+  baselines: boolean;
+}
+
+/** Per profile and metric: the smallest positive threshold among `rules` of each profile. */
+function smallestOf(values: Float64Array, count: number, classesOnly: boolean): Float64Array {
+  const out = new Float64Array(count * METRICS).fill(Number.POSITIVE_INFINITY);
+  for (let p = 0; p < count; p++) {
+    for (let r = classesOnly ? METRICS : 0; r < RULE_COUNT; r++) {
+      const t = values[p * RULE_COUNT + r]!;
+      const at = p * METRICS + ruleMetric(r);
+      if (t > 0 && t < out[at]!) out[at] = t;
+    }
+  }
+  return out;
+}
+
+/** `out[i] = min(base[i], extra[i % METRICS])`, or a copy of `base` when `extra` is absent. */
+function withMinima(base: Float64Array, extra: Float64Array | undefined, out: Float64Array): void {
+  for (let i = 0; i < base.length; i++) {
+    const e = extra === undefined ? Number.POSITIVE_INFINITY : extra[i % METRICS]!;
+    out[i] = Math.min(base[i]!, e);
+  }
+}
 
 export function createDetector(config: DetectionConfig, options: DetectorOptions = {}): Detector {
   const checked = detectionConfigSchema.safeParse(config);
@@ -125,106 +200,125 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
   }
   const cfg = checked.data;
   const plan = planDetection(cfg);
-  const { networks, profiles } = plan;
+  const { networks, profiles, outboundProfiles } = plan;
   const profileCount = plan.leaves.length;
   const focusRatio = cfg.focus.ratio;
   const baselineOn = cfg.baseline.enabled;
-  const hostFloors = Float64Array.of(
-    cfg.baseline.floor.pps ?? 0,
-    cfg.baseline.floor.bps ?? 0,
-    cfg.baseline.floor.flows ?? 0,
-  );
-  const networkFloors = Float64Array.of(
-    cfg.baseline.networkFloor.pps ?? 0,
-    cfg.baseline.networkFloor.bps ?? 0,
-    cfg.baseline.networkFloor.flows ?? 0,
-  );
+  const windowSeconds = cfg.windowSeconds;
 
-  // Per profile and metric: the smallest class threshold (a class rate never exceeds the whole
-  // rate, so below it no class rule needs the shares).
-  const minClassOf = (values: Float64Array, base: number, out: Float64Array, at: number) => {
-    for (let m = 0; m < METRICS; m++) out[at + m] = Number.POSITIVE_INFINITY;
-    for (let r = METRICS; r < RULE_COUNT; r++) {
-      const t = values[base + r]!;
-      const m = ruleMetric(r);
-      if (t > 0 && t < out[at + m]!) out[at + m] = t;
-    }
-  };
-  const minClass = new Float64Array(profileCount * METRICS);
-  for (let p = 0; p < profileCount; p++) minClassOf(profiles, p * RULE_COUNT, minClass, p * METRICS);
   const networkTotals = new Float64Array(networks.length * RULE_COUNT);
   networks.forEach((n, i) => {
     networkTotals.set(n.totals, i * RULE_COUNT);
   });
-  const networkMinClass = new Float64Array(networks.length * METRICS);
-  for (let n = 0; n < networks.length; n++)
-    minClassOf(networkTotals, n * RULE_COUNT, networkMinClass, n * METRICS);
   const networkWatched = networks.map((n) => n.watchTotals || (baselineOn && n.prefix.length > 0));
-  // Per profile (network) and metric: the smallest threshold of any rule, for the cheap test of
-  // whether the second being reported could already be over something.
-  const minRuleOf = (values: Float64Array, count: number) => {
-    const out = new Float64Array(count * METRICS).fill(Number.POSITIVE_INFINITY);
-    for (let p = 0; p < count; p++) {
-      for (let r = 0; r < RULE_COUNT; r++) {
-        const t = values[p * RULE_COUNT + r]!;
-        const at = p * METRICS + ruleMetric(r);
-        if (t > 0 && t < out[at]!) out[at] = t;
-      }
-    }
-    return out;
-  };
-  const minRule = minRuleOf(profiles, profileCount);
-  const networkMinRule = minRuleOf(networkTotals, networks.length);
+  const networkMinClass = smallestOf(networkTotals, networks.length, true);
+  const networkMinRule = smallestOf(networkTotals, networks.length, false);
+  const networkMinClassActive = new Float64Array(networkMinClass);
+  const networkMinRuleActive = new Float64Array(networkMinRule);
+  networkWatched.forEach((watched, i) => {
+    if (!watched) networkMinRuleActive.fill(Number.POSITIVE_INFINITY, i * METRICS, (i + 1) * METRICS);
+  });
 
   // Focus triggers: `focus.ratio` of one second of the smallest threshold, in packets and bytes;
   // the dynamic floors count only once the baselines have learned (until then nothing fires on them).
-  const smallest = (values: Float64Array, base: number, metric: number, floor: number) => {
-    let min = floor > 0 ? floor : Number.POSITIVE_INFINITY;
-    for (let r = metric; r < RULE_COUNT; r += METRICS) {
-      const t = values[base + r]!;
-      if (t > 0 && t < min) min = t;
-    }
-    return Number.isFinite(min) ? min : 0;
-  };
   const hostTriggers = { packets: new Float64Array(profileCount), bytes: new Float64Array(profileCount) };
+  const outboundTriggers = {
+    packets: new Float64Array(profileCount),
+    bytes: new Float64Array(profileCount),
+  };
   const networkTriggers = {
     packets: new Float64Array(networks.length),
     bytes: new Float64Array(networks.length),
   };
-  let triggersWithFloors: boolean | undefined;
-  function setFocusTriggers(withFloors: boolean): void {
-    if (triggersWithFloors === withFloors) return;
-    triggersWithFloors = withFloors;
-    for (let p = 0; p < profileCount; p++) {
-      hostTriggers.packets[p] =
-        focusRatio * smallest(profiles, p * RULE_COUNT, 0, withFloors ? hostFloors[0]! : 0);
-      hostTriggers.bytes[p] =
-        (focusRatio * smallest(profiles, p * RULE_COUNT, 1, withFloors ? hostFloors[1]! : 0)) / 8;
-    }
-    for (let i = 0; i < networks.length; i++) {
-      if (!networkWatched[i]) continue;
-      const floors = withFloors && networks[i]!.prefix.length > 0;
-      networkTriggers.packets[i] =
-        focusRatio * smallest(networkTotals, i * RULE_COUNT, 0, floors ? networkFloors[0]! : 0);
-      networkTriggers.bytes[i] =
-        (focusRatio * smallest(networkTotals, i * RULE_COUNT, 1, floors ? networkFloors[1]! : 0)) / 8;
-    }
-  }
-  setFocusTriggers(false);
 
   const counter = new TrafficCounter({
     networks: networks.map((n) => n.prefix),
     leaves: plan.leaves,
-    windowSeconds: cfg.windowSeconds,
+    windowSeconds,
     hostCapacity: cfg.hostCapacity,
+    outboundHostCapacity: plan.outboundEnabled ? cfg.outboundHostCapacity : 0,
     focusCapacity: cfg.focus.capacity,
     hostFocusTriggers: hostTriggers,
+    outboundFocusTriggers: outboundTriggers,
     networkFocusTriggers: networkTriggers,
     networkBreakdownWanted: Uint8Array.from(networkWatched, (w) => (w ? 1 : 0)),
     ...(options.hashSeed === undefined ? {} : { hashSeed: options.hashSeed }),
   });
   const baselines = new Baselines(cfg.baseline, networks, options.hashSeed);
-  const hosts = counter.hosts;
+
+  const passOf = (
+    kind: typeof INBOUND | typeof OUTBOUND,
+    side: HostSide,
+    values: Float64Array,
+    keyBase: number,
+  ): HostPass => {
+    const minClass = smallestOf(values, profileCount, true);
+    const minRule = smallestOf(values, profileCount, false);
+    return {
+      kind,
+      direction: kind === INBOUND ? 'inbound' : 'outbound',
+      side,
+      profiles: values,
+      minClass,
+      minClassActive: new Float64Array(minClass),
+      minRule,
+      minRuleActive: new Float64Array(minRule),
+      overSince: new Float64Array(side.hosts.capacity).fill(Number.NaN),
+      keyBase,
+      prefix: kind === INBOUND ? '' : 'outbound.',
+      baselines: kind === INBOUND,
+    };
+  };
+  const inbound = passOf(INBOUND, counter.inbound, profiles, 0);
+  const passes: HostPass[] = [inbound];
+  if (counter.outbound !== undefined) {
+    passes.push(passOf(OUTBOUND, counter.outbound, outboundProfiles, cfg.hostCapacity));
+  }
+
+  let dynamicState: boolean | undefined;
+  /**
+   * Brings what depends on whether dynamic thresholds are in force up to date: the smallest
+   * thresholds (whose floors count only then), the focus triggers and the candidate minima.
+   */
+  function applyDynamicState(active: boolean): void {
+    if (dynamicState === active) return;
+    dynamicState = active;
+    for (const pass of passes) {
+      const dynamic = active && pass.baselines;
+      withMinima(pass.minRule, dynamic ? baselines.hostFloorMinima : undefined, pass.minRuleActive);
+      withMinima(
+        pass.minClass,
+        dynamic ? classFloorMinima(baselines.hostFloors) : undefined,
+        pass.minClassActive,
+      );
+      const triggers = pass.kind === INBOUND ? hostTriggers : outboundTriggers;
+      for (let p = 0; p < profileCount; p++) {
+        triggers.packets[p] = focusRatio * finiteOr0(pass.minRuleActive[p * METRICS]!);
+        triggers.bytes[p] = (focusRatio * finiteOr0(pass.minRuleActive[p * METRICS + 1]!)) / 8;
+      }
+      pass.side.candidateMinima = pass.minRuleActive;
+    }
+    for (let i = 0; i < networks.length; i++) {
+      if (!networkWatched[i]) continue;
+      const floors = active && networks[i]!.prefix.length > 0;
+      for (let m = 0; m < METRICS; m++) {
+        const at = i * METRICS + m;
+        networkMinRuleActive[at] = Math.min(
+          networkMinRule[at]!,
+          floors ? baselines.networkFloorMinima[m]! : Number.POSITIVE_INFINITY,
+        );
+        networkMinClassActive[at] = Math.min(
+          networkMinClass[at]!,
+          floors ? classFloorMinima(baselines.networkFloors)[m]! : Number.POSITIVE_INFINITY,
+        );
+      }
+      networkTriggers.packets[i] = focusRatio * finiteOr0(networkMinRuleActive[i * METRICS]!);
+      networkTriggers.bytes[i] = (focusRatio * finiteOr0(networkMinRuleActive[i * METRICS + 1]!)) / 8;
+    }
+    counter.networkCandidateMinima = networkMinRuleActive;
+  }
+  applyDynamicState(false);
+
   const tracker = new IncidentTracker<number>({
     holdDownMs: cfg.holdDownSeconds * 1000,
     severityLevels: cfg.severityLevels,
@@ -233,13 +327,20 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
   const openAfterMs = cfg.openAfterSeconds * 1000;
   const sample: RateSample = emptyRateSample();
   const check = new RuleCheck();
-  const dynamic = new Float64Array(METRICS);
-  /** Per host: when its current over-streak began (traffic time credited), NaN when not over. */
-  const hostOverSince = new Float64Array(cfg.hostCapacity).fill(Number.NaN);
+  /** Dynamic thresholds of the target being judged, one per rule (0 = none). */
+  const dynamic = new Float64Array(RULE_COUNT);
+  /** What each rule reads for the target being observed by the baselines. */
+  const observed = new Float64Array(RULE_COUNT);
   const networkOverSince = new Float64Array(networks.length).fill(Number.NaN);
+  /** Per network: a host of it was over at the last step (carpet bombing is then not the story). */
   const hostOverInNetwork = new Uint8Array(networks.length);
+  /** Complete seconds a rule must have held, second by second, to count as over before the window shows it. */
+  const secondsToOpen = Math.max(1, Math.ceil(cfg.openAfterSeconds));
+  let due = false;
+  let dueSteps = 0;
 
-  const versionOfHost = (host: number) => (isIPv4Mapped(hosts.keys, host * ADDRESS_WORDS) ? 4 : 6);
+  const versionOf = (side: HostSide, host: number) =>
+    isIPv4Mapped(side.hosts.keys, host * ADDRESS_WORDS) ? 4 : 6;
 
   function evidenceOf(b: TrafficBreakdown): Evidence {
     const records = Math.round(b.flows);
@@ -262,18 +363,30 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
     return b.packets > 0 ? b.bytes / b.packets : 0;
   }
 
-  function hostAssessment(host: number, nowMs: number): { assessment: Assessment; evidence: Evidence } {
-    const breakdown = counter.hostBreakdown(host, nowMs);
-    const slot = counter.hostFocusSlot(host);
+  function hostAssessment(
+    pass: HostPass,
+    host: number,
+    nowMs: number,
+  ): { assessment: Assessment; evidence: Evidence } {
+    const side = pass.side;
+    const breakdown = side.breakdown(host, nowMs);
+    const slot = side.focusSlotOf(host);
     const focus: FocusReport | undefined = slot >= 0 ? counter.focusReport(slot, nowMs) : undefined;
-    const c = classify(breakdown, versionOfHost(host), meanPacketBytes(breakdown), focus);
+    const c = classify(breakdown, versionOf(side, host), meanPacketBytes(breakdown), focus);
+    let fingerprint = c.fingerprint;
+    if (pass.kind === OUTBOUND) {
+      // The host is the source: what matters is whom it hits. The breakdown's sketch counted
+      // distinct destinations on this side; "spoofed sources" means nothing here.
+      const { topSources: _self, spoofing: _spoofing, distinctSources: peers, ...rest } = fingerprint;
+      const targets = targetsOf(focus);
+      fingerprint = {
+        ...rest,
+        distinctTargets: targets.distinctTargets ?? peers ?? 0,
+        ...(targets.topTargets ? { topTargets: targets.topTargets } : {}),
+      };
+    }
     return {
-      assessment: {
-        family: c.family,
-        confidence: c.confidence,
-        fingerprint: c.fingerprint,
-        vectors: c.vectors,
-      },
+      assessment: { family: c.family, confidence: c.confidence, fingerprint, vectors: c.vectors },
       evidence: evidenceOf(breakdown),
     };
   }
@@ -299,23 +412,27 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
     };
   }
 
-  const HOST = 0;
-  const NETWORK = 1;
-  const windowSeconds = cfg.windowSeconds;
-  /** Complete seconds a rule must have held, second by second, to count as over before the window shows it. */
-  const secondsToOpen = Math.max(1, Math.ceil(cfg.openAfterSeconds));
+  /** Set by `heldOf`: the largest per-second value of the run it counted. */
+  let heldPeak = 0;
 
   function heldOf(kind: number, id: number, nowMs: number, rule: CrossedRule): number {
-    return kind === HOST
-      ? counter.hostHeldSeconds(id, nowMs, rule.metric, rule.threshold, rule.share)
-      : counter.networkHeldSeconds(id, nowMs, rule.metric, rule.threshold, rule.share);
+    let held: number;
+    if (kind === NETWORK) {
+      held = counter.networkHeldSeconds(id, nowMs, rule.metric, rule.threshold, rule.share);
+      heldPeak = counter.heldPeak;
+    } else {
+      const side = kind === INBOUND ? counter.inbound : counter.outbound!;
+      held = side.heldSeconds(id, nowMs, rule.metric, rule.threshold, rule.share);
+      heldPeak = side.heldPeak;
+    }
+    return held;
   }
 
   /**
    * Whether the second being reported could already be over some rule on its own: its packets,
-   * bits or flows so far pass the smallest threshold of any rule (or the dynamic floor). Cheap:
-   * a few reads, no shares. (With steps a second apart, everything in the current second arrived
-   * since the last step.)
+   * bits or flows so far pass the smallest threshold of any rule in force. Cheap: a few reads,
+   * no shares. (With steps a second apart, everything in the current second arrived since the
+   * last step.)
    */
   function secondMayBeOver(
     kind: number,
@@ -323,18 +440,15 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
     nowMs: number,
     minima: Float64Array,
     at: number,
-    dynamicActive: boolean,
   ): boolean {
-    const floors = kind === HOST ? hostFloors : networkFloors;
+    const side = kind === INBOUND ? counter.inbound : kind === OUTBOUND ? counter.outbound! : undefined;
     for (let m = 0; m < METRICS; m++) {
-      let min = minima[at + m]!;
-      if (dynamicActive && floors[m]! > 0 && floors[m]! < min) min = floors[m]!;
+      const min = minima[at + m]!;
       if (!Number.isFinite(min)) continue;
       // What arrived since the last step bounds the second being reported: test it first.
-      const arrived = kind === HOST ? counter.hostSinceStep(id, m) : counter.networkSinceStep(id, m);
+      const arrived = side ? side.sinceStep(id, m) : counter.networkSinceStep(id, m);
       if (!(arrived > min)) continue;
-      const value =
-        kind === HOST ? counter.hostCurrentSecond(id, nowMs, m) : counter.networkCurrentSecond(id, nowMs, m);
+      const value = side ? side.currentSecond(id, nowMs, m) : counter.networkCurrentSecond(id, nowMs, m);
       if (value > min) return true;
     }
     return false;
@@ -364,118 +478,151 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
     const consider = (rule: CrossedRule) => {
       const held = heldOf(kind, id, nowMs, rule);
       if (held === 0) return;
-      rule.value = counter.heldPeak;
+      rule.value = heldPeak;
       out.push(rule);
       runHeld = Math.max(runHeld, held);
-      runRatio = Math.max(runRatio, counter.heldPeak / rule.threshold);
+      runRatio = Math.max(runRatio, heldPeak / rule.threshold);
     };
-    for (let r = 0; r < RULE_COUNT; r++) {
-      const threshold = values[base + r]!;
-      if (!(threshold > 0)) continue;
-      const metric = ruleMetric(r);
-      const cls = RULE_CLASS[r]!;
-      const share = cls < 0 ? 1 : check.shares[cls * METRICS + metric]!;
-      if (share > 0) consider({ name: prefix + RULE_NAMES[r]!, threshold, value: 0, metric, share });
-    }
-    if (withDynamic) {
-      for (let m = 0; m < METRICS; m++) {
-        const threshold = dynamic[m]!;
-        if (threshold > 0)
-          consider({ name: `dynamic.${RULE_NAMES[m]!}`, threshold, value: 0, metric: m, share: 1 });
+    const each = (thresholds: Float64Array, at: number, namePrefix: string) => {
+      for (let r = 0; r < RULE_COUNT; r++) {
+        const threshold = thresholds[at + r]!;
+        if (!(threshold > 0)) continue;
+        const metric = ruleMetric(r);
+        const cls = RULE_CLASS[r]!;
+        const share = cls < 0 ? 1 : check.shares[cls * METRICS + metric]!;
+        if (share > 0) consider({ name: namePrefix + RULE_NAMES[r]!, threshold, value: 0, metric, share });
       }
-    }
+    };
+    each(values, base, prefix);
+    if (withDynamic) each(dynamic, 0, 'dynamic.');
     return out;
   }
 
-  function stepHost(host: number, nowMs: number, dynamicActive: boolean, events: IncidentEvent[]): void {
-    counter.hostRates(host, nowMs, sample);
+  /** Whether the rates reach a dynamic floor, spread over the window (a rate under it cannot be over). */
+  function reachesFloors(minima: Float64Array): boolean {
+    return (
+      sample.pps >= minima[0]! / windowSeconds ||
+      sample.bps >= minima[1]! / windowSeconds ||
+      sample.fps >= minima[2]! / windowSeconds
+    );
+  }
+
+  /** Whether the rates reach one of the baselines' low bounds, per metric (a class rate never exceeds its metric's). */
+  function reachesLows(minima: Float64Array): boolean {
+    return sample.pps >= minima[0]! || sample.bps >= minima[1]! || sample.fps >= minima[2]!;
+  }
+
+  function stepHost(
+    pass: HostPass,
+    host: number,
+    nowMs: number,
+    dynamicActive: boolean,
+    events: IncidentEvent[],
+  ): void {
+    const side = pass.side;
+    side.rates(host, nowMs, sample);
     check.setRates(sample.pps, sample.bps, sample.fps);
-    const profile = counter.profileOf(host);
+    const profile = side.profileOf(host);
     const base = profile * RULE_COUNT;
     const m3 = profile * METRICS;
+    const minClass = pass.minClassActive;
     let withClasses =
       sample.pps >= minClass[m3]! * focusRatio ||
       sample.bps >= minClass[m3 + 1]! * focusRatio ||
       sample.fps >= minClass[m3 + 2]! * focusRatio;
-    if (withClasses) counter.hostShares(host, nowMs, check.shares);
-    let ratio = check.maxRatio(profiles, base, withClasses);
+    if (withClasses) side.shares(host, nowMs, check.shares);
+    let ratio = check.maxRatio(pass.profiles, base, withClasses);
     let dynamicChecked = false;
-    if (
-      dynamicActive &&
-      ((hostFloors[0]! > 0 && sample.pps >= hostFloors[0]! / windowSeconds) ||
-        (hostFloors[1]! > 0 && sample.bps >= hostFloors[1]! / windowSeconds) ||
-        (hostFloors[2]! > 0 && sample.fps >= hostFloors[2]! / windowSeconds))
-    ) {
-      baselines.hostThresholds(hosts.keys, host, dynamic);
+    if (pass.baselines && dynamicActive && reachesFloors(baselines.hostFloorMinima)) {
+      baselines.hostThresholds(side.hosts.keys, host, dynamic);
       dynamicChecked = true;
-      const d = check.maxMetricRatio(dynamic);
+      const d = check.maxRatio(dynamic, 0, withClasses);
       if (d > ratio) ratio = d;
     }
     // Pinned exactly while an incident is open (pinning keeps the host from eviction).
-    const hasIncident = hosts.isPinned(host);
+    const hasIncident = side.hosts.isPinned(host);
     let over = ratio > 1;
     let crossed: CrossedRule[] | undefined;
     if (
       !over &&
-      (ratio * windowSeconds > 1 || secondMayBeOver(HOST, host, nowMs, minRule, m3, dynamicActive))
+      (ratio * windowSeconds > 1 || secondMayBeOver(pass.kind, host, nowMs, pass.minRuleActive, m3))
     ) {
       if (!withClasses) {
-        counter.hostShares(host, nowMs, check.shares);
+        side.shares(host, nowMs, check.shares);
         withClasses = true;
       }
-      const bySecond = secondBySecond(HOST, host, nowMs, profiles, base, dynamicChecked, '');
+      const bySecond = secondBySecond(
+        pass.kind,
+        host,
+        nowMs,
+        pass.profiles,
+        base,
+        dynamicChecked,
+        pass.prefix,
+      );
       if (runHeld >= (hasIncident ? 1 : secondsToOpen)) {
         over = true;
         ratio = Math.max(ratio, runRatio);
         crossed = bySecond;
       }
     }
-    const network = counter.networkOf(host);
-    if (over) hostOverInNetwork[network] = 1;
+    const network = side.networkOf(host);
+    if (over && pass.kind === INBOUND) hostOverInNetwork[network] = 1;
 
-    if (over || hasIncident || ratio >= focusRatio) counter.acquireHostFocus(host, nowMs);
-    else if (ratio < focusRatio / 2 && counter.hostFocusSlot(host) >= 0) counter.releaseHostFocus(host);
+    if (over || hasIncident || ratio >= focusRatio) side.acquireFocus(host, nowMs);
+    else if (ratio < focusRatio / 2 && side.focusSlotOf(host) >= 0) side.releaseFocus(host);
 
+    const overSince = pass.overSince;
     if (!over && !hasIncident) {
-      hostOverSince[host] = Number.NaN;
-      baselines.observeHost(hosts.keys, host, sample.pps, sample.bps, sample.fps);
+      overSince[host] = Number.NaN;
+      // Below every low bound nothing is kept: most hosts stop at this cheap test.
+      if (pass.baselines && baselines.enabled && reachesLows(baselines.hostLowMinima)) {
+        if (!withClasses && reachesLows(baselines.hostClassLowMinima)) {
+          side.shares(host, nowMs, check.shares);
+          withClasses = true;
+        }
+        check.valuesInto(observed, withClasses);
+        baselines.observeHost(side.hosts.keys, host, observed);
+      }
       return;
     }
     const current = { pps: Math.round(sample.pps), bps: Math.round(sample.bps) };
     const currentFlows = Math.round(sample.fps);
+    const key = pass.keyBase + host;
     if (hasIncident) {
       const observation: Observation = { current, currentFlows, over, ratio };
-      if (over) Object.assign(observation, hostAssessment(host, nowMs));
-      const event = tracker.observe(host, observation, nowMs);
+      if (over) Object.assign(observation, hostAssessment(pass, host, nowMs));
+      const event = tracker.observe(key, observation, nowMs);
       if (!event) return;
       events.push(event);
       if (event.type === 'closed') {
-        hosts.setPinned(host, false);
-        hostOverSince[host] = Number.NaN;
+        side.hosts.setPinned(host, false);
+        overSince[host] = Number.NaN;
       }
       return;
     }
     if (!crossed) {
-      crossed = check.crossed(profiles, base, withClasses, '');
-      if (dynamicChecked) crossed.push(...check.crossedMetrics(dynamic, 'dynamic.'));
+      crossed = check.crossed(pass.profiles, base, withClasses, pass.prefix);
+      if (dynamicChecked) crossed.push(...check.crossed(dynamic, 0, withClasses, 'dynamic.'));
     }
-    if (Number.isNaN(hostOverSince[host]!)) {
+    if (Number.isNaN(overSince[host]!)) {
       let held = 0;
-      for (const rule of crossed) held = Math.max(held, heldOf(HOST, host, nowMs, rule));
-      hostOverSince[host] = nowMs - held * 1000;
+      for (const rule of crossed) held = Math.max(held, heldOf(pass.kind, host, nowMs, rule));
+      overSince[host] = nowMs - held * 1000;
     }
-    if (nowMs - hostOverSince[host]! < openAfterMs) return;
-    const { assessment, evidence } = hostAssessment(host, nowMs);
+    if (nowMs - overSince[host]! < openAfterMs) return;
+    const { assessment, evidence } = hostAssessment(pass, host, nowMs);
     events.push(
       tracker.openIncident(
-        host,
+        key,
         {
-          target: formatAddressWords(hosts.keys, host * ADDRESS_WORDS),
+          target: formatAddressWords(side.hosts.keys, host * ADDRESS_WORDS),
           targetKind: 'host',
-          ipVersion: versionOfHost(host),
+          direction: pass.direction,
+          ipVersion: versionOf(side, host),
           network: networks[network]!.text,
-          thresholds: { pps: profiles[base]!, bps: profiles[base + 1]! },
-          flowsThreshold: profiles[base + 2]!,
+          thresholds: { pps: pass.profiles[base]!, bps: pass.profiles[base + 1]! },
+          flowsThreshold: pass.profiles[base + 2]!,
           triggers: crossed.map((r) => r.name),
           triggerThresholds: thresholdsOf(crossed),
           assessment,
@@ -485,7 +632,7 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
         nowMs,
       ),
     );
-    hosts.setPinned(host, true);
+    side.hosts.setPinned(host, true);
   }
 
   function thresholdsOf(crossed: readonly CrossedRule[]): Record<string, number> {
@@ -501,16 +648,17 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
     const base = n * RULE_COUNT;
     const m3 = n * METRICS;
     let withClasses =
-      sample.pps >= networkMinClass[m3]! * focusRatio ||
-      sample.bps >= networkMinClass[m3 + 1]! * focusRatio ||
-      sample.fps >= networkMinClass[m3 + 2]! * focusRatio;
+      sample.pps >= networkMinClassActive[m3]! * focusRatio ||
+      sample.bps >= networkMinClassActive[m3 + 1]! * focusRatio ||
+      sample.fps >= networkMinClassActive[m3 + 2]! * focusRatio;
     if (withClasses) counter.networkShares(n, nowMs, check.shares);
     let ratio = check.maxRatio(networkTotals, base, withClasses);
     let dynamicChecked = false;
-    if (dynamicActive && networks[n]!.prefix.length > 0) {
+    const baselined = networks[n]!.prefix.length > 0;
+    if (dynamicActive && baselined) {
       baselines.networkThresholds(n, dynamic);
       dynamicChecked = true;
-      const d = check.maxMetricRatio(dynamic);
+      const d = check.maxRatio(dynamic, 0, withClasses);
       if (d > ratio) ratio = d;
     }
     const key = networkKey(n);
@@ -519,7 +667,7 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
     let crossed: CrossedRule[] | undefined;
     if (
       !over &&
-      (ratio * windowSeconds > 1 || secondMayBeOver(NETWORK, n, nowMs, networkMinRule, m3, dynamicActive))
+      (ratio * windowSeconds > 1 || secondMayBeOver(NETWORK, n, nowMs, networkMinRuleActive, m3))
     ) {
       if (!withClasses) {
         counter.networkShares(n, nowMs, check.shares);
@@ -536,7 +684,14 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
     else if (ratio < focusRatio / 2 && counter.networkFocusSlot(n) >= 0) counter.releaseNetworkFocus(n);
     if (!over && !hasIncident) {
       networkOverSince[n] = Number.NaN;
-      baselines.observeNetwork(n, sample.pps, sample.bps, sample.fps);
+      if (baselined && baselines.enabled && reachesLows(baselines.networkLowMinima)) {
+        if (!withClasses && reachesLows(baselines.networkClassLowMinima)) {
+          counter.networkShares(n, nowMs, check.shares);
+          withClasses = true;
+        }
+        check.valuesInto(observed, withClasses);
+        baselines.observeNetwork(n, observed);
+      }
       return;
     }
     const current = { pps: Math.round(sample.pps), bps: Math.round(sample.bps) };
@@ -556,7 +711,7 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
     }
     if (!crossed) {
       crossed = check.crossed(networkTotals, base, withClasses, 'totals.');
-      if (dynamicChecked) crossed.push(...check.crossedMetrics(dynamic, 'dynamic.'));
+      if (dynamicChecked) crossed.push(...check.crossed(dynamic, 0, withClasses, 'dynamic.'));
     }
     if (Number.isNaN(networkOverSince[n]!)) {
       let held = 0;
@@ -572,6 +727,7 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
         {
           target: formatPrefix(resolved.prefix),
           targetKind: 'prefix',
+          direction: 'inbound',
           ipVersion: resolved.prefix.version,
           network: resolved.text,
           thresholds: { pps: networkTotals[base]!, bps: networkTotals[base + 1]! },
@@ -587,15 +743,49 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
     );
   }
 
+  // Step candidates (host-side.ts): at the end of a batch, a target whose traffic since the
+  // last step passed its smallest threshold is checked second by second. Rare (a few times per
+  // target per step period), so it may allocate.
+  const dynamicNow = () => baselines.enabled && !baselines.learning;
+  for (const pass of passes) {
+    pass.side.onCandidate = (host, nowMs) => {
+      if (due) return true;
+      const side = pass.side;
+      const base = side.profileOf(host) * RULE_COUNT;
+      side.shares(host, nowMs, check.shares);
+      const withDynamic = pass.baselines && dynamicNow();
+      if (withDynamic) baselines.hostThresholds(side.hosts.keys, host, dynamic);
+      secondBySecond(pass.kind, host, nowMs, pass.profiles, base, withDynamic, pass.prefix);
+      if (runHeld >= secondsToOpen) due = true;
+      return due;
+    };
+  }
+  counter.onNetworkCandidate = (n, nowMs) => {
+    if (due) return true;
+    // Not carpet bombing while one of its hosts is over, nor news while its incident is open.
+    if (!networkWatched[n] || hostOverInNetwork[n] === 1 || tracker.has(networkKey(n))) return false;
+    counter.networkShares(n, nowMs, check.shares);
+    const withDynamic = dynamicNow() && networks[n]!.prefix.length > 0;
+    if (withDynamic) baselines.networkThresholds(n, dynamic);
+    secondBySecond(NETWORK, n, nowMs, networkTotals, n * RULE_COUNT, withDynamic, 'totals.');
+    if (runHeld >= secondsToOpen) due = true;
+    return due;
+  };
+
   function step(nowMs: number): IncidentEvent[] {
     const events: IncidentEvent[] = [];
+    if (due) dueSteps += 1;
+    due = false;
     baselines.beginStep(nowMs);
-    const dynamicActive = baselines.enabled && !baselines.learning;
-    setFocusTriggers(dynamicActive);
+    const dynamicActive = dynamicNow();
+    applyDynamicState(dynamicActive);
     hostOverInNetwork.fill(0);
-    for (let host = 0; host < hosts.highWater; host++) {
-      if (hosts.used[host] !== 1) continue;
-      stepHost(host, nowMs, dynamicActive, events);
+    for (const pass of passes) {
+      const hosts = pass.side.hosts;
+      for (let host = 0; host < hosts.highWater; host++) {
+        if (hosts.used[host] !== 1) continue;
+        stepHost(pass, host, nowMs, dynamicActive, events);
+      }
     }
     for (let n = 0; n < networks.length; n++) stepNetwork(n, nowMs, dynamicActive, events);
     counter.evictIdle(nowMs, idleMs);
@@ -628,28 +818,35 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
   function stats(): DetectorStats {
     const s = counter.stats();
     const b = baselines.stats();
+    const passBytes = passes.reduce((sum, p) => sum + p.overSince.byteLength, 0);
     return {
       trackedHosts: s.trackedHosts,
       hostCapacity: s.hostCapacity,
       overflowRecords: s.overflowRecords,
       evictedHosts: s.evictedHosts,
+      outboundHosts: s.outboundHosts,
+      outboundHostCapacity: s.outboundHostCapacity,
+      outboundOverflowRecords: s.outboundOverflowRecords,
+      outboundEvictedHosts: s.outboundEvictedHosts,
       recordsIngested: s.recordsIngested,
       recordsOutsideNetworks: s.recordsOutsideNetworks,
       recordsOutbound: s.recordsOutbound,
       unusableRecords: s.unusableRecords,
       clampedDurationRecords: s.clampedDurationRecords,
       openIncidents: tracker.size,
+      dueSteps,
       focusInUse: s.focusInUse,
       focusCapacity: s.focusCapacity,
       focusRefused: s.focusRefused,
       baseline: b,
-      memoryBytes: s.memoryBytes + b.memoryBytes + hostOverSince.byteLength,
+      memoryBytes: s.memoryBytes + b.memoryBytes + passBytes,
     };
   }
 
   return {
     ingest: (batch) => counter.ingest(batch),
     step,
+    stepDue: () => due,
     openIncidents: () => tracker.incidents(),
     networkTotals: totals,
     stats,
@@ -657,4 +854,18 @@ export function createDetector(config: DetectionConfig, options: DetectorOptions
     exportBaselines: () => encodeBaseline(baselines.snapshot()),
     importBaselines: (bytes, nowMs) => baselines.restore(decodeBaseline(bytes), nowMs),
   };
+}
+
+/** Per metric, the smallest floor among the class rules (Infinity when none). */
+function classFloorMinima(floors: Float64Array): Float64Array {
+  const out = new Float64Array(METRICS).fill(Number.POSITIVE_INFINITY);
+  for (let r = METRICS; r < RULE_COUNT; r++) {
+    const f = floors[r]!;
+    if (f > 0 && f < out[ruleMetric(r)]!) out[ruleMetric(r)] = f;
+  }
+  return out;
+}
+
+function finiteOr0(x: number): number {
+  return Number.isFinite(x) ? x : 0;
 }

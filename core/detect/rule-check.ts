@@ -49,16 +49,14 @@ export class RuleCheck {
     return max;
   }
 
-  /** Largest rate / threshold over per-metric thresholds (dynamic ones: pps, bps, flows/s). */
-  maxMetricRatio(thresholds: Float64Array): number {
-    let max = 0;
-    for (let m = 0; m < METRICS; m++) {
-      const t = thresholds[m]!;
-      if (!(t > 0)) continue;
-      const ratio = this.rates[m]! / t;
-      if (ratio > max) max = ratio;
+  /**
+   * The value each rule reads, into `out` (RULE_COUNT long): the rates, and for class rules the
+   * rate times the class's share (0 when `withClasses` is false: the shares were not read).
+   */
+  valuesInto(out: Float64Array, withClasses: boolean): void {
+    for (let r = 0; r < RULE_COUNT; r++) {
+      out[r] = withClasses || RULE_CLASS[r]! < 0 ? this.valueOf(r) : 0;
     }
-    return max;
   }
 
   /** The rules over threshold, for an opening incident. Allocates. */
@@ -79,18 +77,6 @@ export class RuleCheck {
         metric,
         share: cls < 0 ? 1 : this.shares[cls * METRICS + metric]!,
       });
-    }
-    return out;
-  }
-
-  /** The dynamic thresholds crossed, named `dynamic.pps` etc. Allocates. */
-  crossedMetrics(thresholds: Float64Array, prefix: string): CrossedRule[] {
-    const out: CrossedRule[] = [];
-    for (let m = 0; m < METRICS; m++) {
-      const t = thresholds[m]!;
-      if (t > 0 && this.rates[m]! > t) {
-        out.push({ name: prefix + RULE_NAMES[m]!, threshold: t, value: this.rates[m]!, metric: m, share: 1 });
-      }
     }
     return out;
   }

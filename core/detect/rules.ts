@@ -14,7 +14,7 @@ import {
   CLASS_TCP,
   CLASS_UDP,
 } from '../traffic/breakdown.js';
-import { METRIC_NAMES, type ThresholdSettings, TRAFFIC_CLASS_NAMES } from './config.js';
+import { METRIC_NAMES, type RuleSettings, TRAFFIC_CLASS_NAMES } from './config.js';
 
 export const METRICS = METRIC_NAMES.length;
 export const RULE_GROUPS = 1 + TRAFFIC_CLASS_NAMES.length;
@@ -43,6 +43,18 @@ export function ruleMetric(rule: number): number {
   return rule % METRICS;
 }
 
+/** Rules of the whole traffic (0..METRICS-1) come first; the class rules follow. */
+export function isClassRule(rule: number): boolean {
+  return rule >= METRICS;
+}
+
+/** Per rule, the given settings' values (0 where unset or null): floors, network totals. */
+export function ruleValues(settings: RuleSettings | undefined): Float64Array {
+  const out = new Float64Array(RULE_COUNT);
+  for (let r = 0; r < RULE_COUNT; r++) out[r] = settingFor(settings, r) ?? 0;
+  return out;
+}
+
 /** "pps", "bps", "flows" for the whole traffic; "syn.pps", "amplification.bps", ... per class. */
 export const RULE_NAMES: readonly string[] = Array.from({ length: RULE_COUNT }, (_, r) => {
   const group = Math.floor(r / METRICS);
@@ -52,9 +64,9 @@ export const RULE_NAMES: readonly string[] = Array.from({ length: RULE_COUNT }, 
 
 /**
  * The value a settings object gives a rule: a number, null (disabled here), or undefined (not
- * said here, ask the next one).
+ * said here, ask the next one). Pass `settings.outbound` for the outbound rules.
  */
-export function settingFor(settings: ThresholdSettings | undefined, rule: number): number | null | undefined {
+export function settingFor(settings: RuleSettings | undefined, rule: number): number | null | undefined {
   if (!settings) return undefined;
   const group = Math.floor(rule / METRICS);
   const metric = METRIC_NAMES[rule % METRICS]!;

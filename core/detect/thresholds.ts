@@ -9,13 +9,15 @@
  *   2. the host group owning the longest group prefix that covers the leaf,
  *   3. the monitored networks covering the leaf, the closest (longest) first,
  *   4. the global thresholds.
- * A `null` on the way disables the rule; 0 in a profile means disabled.
+ * A `null` on the way disables the rule; 0 in a profile means disabled. The outbound rules
+ * (`outbound:` at each level, on what a host sends) resolve the same way into profiles of their
+ * own, one per leaf too.
  */
 import type { Rates } from '../incident/incident.js';
 import { formatPrefix, type Prefix, parsePrefix, prefixCovers } from '../net/address.js';
 import type { CounterLeaf } from '../traffic/counter.js';
-import type { DetectionConfig, ThresholdSettings } from './config.js';
-import { RULE_COUNT, settingFor } from './rules.js';
+import type { DetectionConfig, RuleSettings, ThresholdSettings } from './config.js';
+import { RULE_COUNT, ruleValues, settingFor } from './rules.js';
 
 export interface ResolvedNetwork {
   /** The prefix as configured ("203.0.113.0/24"), reported as an incident's `network`. */
@@ -35,6 +37,10 @@ export interface DetectionPlan {
   leaves: CounterLeaf[];
   /** RULE_COUNT values per profile (0 = disabled); profile i belongs to leaf i. */
   profiles: Float64Array;
+  /** The outbound rules, laid out the same way. */
+  outboundProfiles: Float64Array;
+  /** Any outbound rule enabled anywhere: outbound hosts are counted only then. */
+  outboundEnabled: boolean;
   /** Where each profile comes from, for messages: "host 203.0.113.53", "group dns", "network 203.0.113.0/24". */
   profileOrigins: string[];
 }
@@ -49,12 +55,6 @@ function parse(text: string): Prefix {
   const prefix = parsePrefix(text);
   if (!prefix) throw new RangeError(`${text} is not a prefix`);
   return prefix;
-}
-
-function totalsOf(settings: ThresholdSettings | undefined): Float64Array {
-  const out = new Float64Array(RULE_COUNT);
-  for (let r = 0; r < RULE_COUNT; r++) out[r] = settingFor(settings, r) ?? 0;
-  return out;
 }
 
 export function resolveNetworks(config: DetectionConfig): ResolvedNetwork[] {
@@ -84,22 +84,29 @@ export function planDetection(config: DetectionConfig): DetectionPlan {
   const covering = (list: Entity[], leaf: Prefix) =>
     list.filter((e) => prefixCovers(e.prefix, leaf)).sort(byLength);
 
-  const resolve = (leaf: Prefix): { values: Float64Array; origin: string } => {
+  const resolve = (leaf: Prefix): { values: Float64Array; outbound: Float64Array; origin: string } => {
     const host = hosts.find((h) => formatPrefix(h.prefix) === formatPrefix(leaf));
     const group = covering(groups, leaf)[0];
     const chain = covering(networks, leaf);
     const order = [host, group, ...chain].filter((e): e is Entity => e !== undefined);
-    const values = new Float64Array(RULE_COUNT);
-    for (let r = 0; r < RULE_COUNT; r++) {
-      let value: number | null | undefined;
-      for (const entity of order) {
-        value = settingFor(entity.settings, r);
-        if (value !== undefined) break;
+    const firstSet = (pick: (s: ThresholdSettings | undefined) => RuleSettings | undefined) => {
+      const values = new Float64Array(RULE_COUNT);
+      for (let r = 0; r < RULE_COUNT; r++) {
+        let value: number | null | undefined;
+        for (const entity of order) {
+          value = settingFor(pick(entity.settings), r);
+          if (value !== undefined) break;
+        }
+        if (value === undefined) value = settingFor(pick(config.thresholds), r);
+        values[r] = value ?? 0;
       }
-      if (value === undefined) value = settingFor(config.thresholds, r);
-      values[r] = value ?? 0;
-    }
-    return { values, origin: order[0]?.label ?? 'global' };
+      return values;
+    };
+    return {
+      values: firstSet((s) => s),
+      outbound: firstSet((s) => s?.outbound),
+      origin: order[0]?.label ?? 'global',
+    };
   };
 
   const leafPrefixes = new Map<string, Prefix>();
@@ -107,6 +114,7 @@ export function planDetection(config: DetectionConfig): DetectionPlan {
 
   const leaves: CounterLeaf[] = [];
   const profileValues: Float64Array[] = [];
+  const outboundValues: Float64Array[] = [];
   const profileOrigins: string[] = [];
   for (const prefix of leafPrefixes.values()) {
     const owner = networks
@@ -114,21 +122,26 @@ export function planDetection(config: DetectionConfig): DetectionPlan {
       .filter(({ n }) => prefixCovers(n.prefix, prefix))
       .sort((a, b) => b.n.prefix.length - a.n.prefix.length)[0];
     if (!owner) throw new RangeError(`${formatPrefix(prefix)} lies in no monitored network`);
-    const { values, origin } = resolve(prefix);
+    const { values, outbound, origin } = resolve(prefix);
     leaves.push({ prefix, network: owner.i, profile: leaves.length });
     profileValues.push(values);
+    outboundValues.push(outbound);
     profileOrigins.push(origin);
   }
   const profiles = new Float64Array(leaves.length * RULE_COUNT);
+  const outboundProfiles = new Float64Array(leaves.length * RULE_COUNT);
   profileValues.forEach((v, i) => {
     profiles.set(v, i * RULE_COUNT);
+  });
+  outboundValues.forEach((v, i) => {
+    outboundProfiles.set(v, i * RULE_COUNT);
   });
 
   const resolvedNetworks: ResolvedNetwork[] = config.networks.map((n, i) => {
     const prefix = networks[i]!.prefix;
     // The network's own thresholds, as if a host sat directly in it (no group, no host entry).
     const asNetwork = resolveNetworkOnly(config, networks, prefix);
-    const totals = totalsOf(n.totals);
+    const totals = ruleValues(n.totals);
     return {
       text: n.prefix,
       name: n.name,
@@ -138,7 +151,14 @@ export function planDetection(config: DetectionConfig): DetectionPlan {
       watchTotals: prefix.length > 0 && totals.some((v) => v > 0),
     };
   });
-  return { networks: resolvedNetworks, leaves, profiles, profileOrigins };
+  return {
+    networks: resolvedNetworks,
+    leaves,
+    profiles,
+    outboundProfiles,
+    outboundEnabled: outboundProfiles.some((v) => v > 0),
+    profileOrigins,
+  };
 }
 
 /** A network's per-host thresholds from the network chain and the globals alone. */

@@ -218,6 +218,20 @@ export class EscalationEngine {
   }
 
   private opened(incident: Incident, nowMs: number): EscalationAction[] {
+    // An outbound incident's target is the sender, one of our hosts: every tier acts on traffic
+    // towards the target, which would cut the host off instead of stopping what it sends.
+    if (incident.direction === 'outbound') {
+      return [
+        {
+          type: 'note',
+          atMs: nowMs,
+          incidentId: incident.id,
+          runId: null,
+          runbook: null,
+          message: `${describeIncident(incident)} is sent by the target (outbound): recorded only, no runbook acts on it`,
+        },
+      ];
+    }
     const existing = this.joinableRun(incident.target, nowMs);
     if (existing) return this.join(existing, incident, nowMs);
     const runbook = this.selector.select(incident);

@@ -19,6 +19,9 @@ export const ATTACK_FAMILIES = [
   'cldap_amplification',
   'chargen_amplification',
   'snmp_amplification',
+  'rpcbind_amplification',
+  'ws_discovery_amplification',
+  'dvr_amplification',
   'carpet_bombing',
   'mixed',
 ] as const;
@@ -33,6 +36,12 @@ export const AMPLIFICATION_PORTS: Readonly<Record<number, AttackFamily>> = {
   389: 'cldap_amplification',
   19: 'chargen_amplification',
   161: 'snmp_amplification',
+  /** portmap / rpcbind answering DUMP requests. */
+  111: 'rpcbind_amplification',
+  /** WS-Discovery (ONVIF cameras, printers) answering probes. */
+  3702: 'ws_discovery_amplification',
+  /** DHDiscover, the discovery service of many DVRs and IP cameras. */
+  37810: 'dvr_amplification',
 };
 
 export interface Rates {
@@ -88,7 +97,7 @@ export interface Fingerprint {
   /** Estimated distinct source addresses. */
   distinctSources?: number;
   spoofing?: SpoofingAssessment;
-  /** Carpet bombing: estimated distinct destination hosts hit, and the most hit ones. */
+  /** Carpet bombing and outbound incidents: estimated distinct destination hosts hit, and the most hit ones. */
   distinctTargets?: number;
   topTargets?: AddressPackets[];
 }
@@ -108,6 +117,8 @@ export interface Evidence {
 }
 
 export type SeverityLevel = 'low' | 'medium' | 'high' | 'critical';
+
+export type TrafficDirection = 'inbound' | 'outbound';
 
 export type IncidentState = 'open' | 'closed';
 
@@ -137,6 +148,13 @@ export interface Incident {
   closedAtMs: number | null;
   /** A host, or a whole prefix (carpet bombing: `target` is then "203.0.113.0/24"). */
   targetKind?: 'host' | 'prefix';
+  /**
+   * Inbound: the target receives the attack (absent means inbound). Outbound: the target, a host
+   * of the monitored networks, sends it (a compromised server, a service of ours abused as a
+   * reflector); its triggers are named "outbound.pps" etc. and the fingerprint's `topTargets`
+   * and `distinctTargets` name whom it hits.
+   */
+  direction?: TrafficDirection;
   /** `severity` against the configured levels. */
   severityLevel?: SeverityLevel;
   /** The attack's components with their share of packets, largest first (what "mixed" and carpet bombing are made of). */

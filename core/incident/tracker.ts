@@ -21,6 +21,7 @@ import type {
   IncidentEvent,
   Rates,
   SeverityLevel,
+  TrafficDirection,
 } from './incident.js';
 import { IncidentIdAllocator } from './incident-id.js';
 
@@ -48,6 +49,8 @@ export interface Observation {
 export interface OpeningFacts {
   target: string;
   targetKind: 'host' | 'prefix';
+  /** Default inbound. */
+  direction?: TrafficDirection;
   ipVersion: IpVersion;
   network: string;
   /** Effective whole-traffic thresholds, 0 = disabled metric. */
@@ -115,6 +118,7 @@ export class IncidentTracker<K> {
       lastOverAtMs: nowMs,
       closedAtMs: null,
       targetKind: facts.targetKind,
+      direction: facts.direction ?? 'inbound',
       severityLevel: this.levelOf(severity),
       vectors: facts.assessment.vectors ? [...facts.assessment.vectors] : [],
       triggerThresholds: { ...facts.triggerThresholds },

@@ -11,7 +11,10 @@
  * - ackRst: TCP with ACK or RST but none of SYN, FIN, PSH: no handshake, no data;
  * - fragment: the exporter said "fragment", or, when it cannot say (NetFlow v5, softflowd), TCP
  *   or UDP with source and destination port 0: non-initial fragments carry no transport header,
- *   so exporters report their ports as 0 (and port 0 is not a real service);
+ *   so exporters report their ports as 0 (and port 0 is not a real service). IPv6 fragments
+ *   carry a Fragment extension header; exporters that do not walk it report protocol 44 (the
+ *   header's own number), and softflowd reports non-initial ones as protocol 0: both, with
+ *   ports 0, are fragments too (neither number is a transport anyone sends traffic on);
  * - amplification: UDP from a reflector source port (REFLECTOR_PORTS).
  *
  * Aging. Counts are by arrival time in generations of `windowSeconds` W (generation =
@@ -38,10 +41,14 @@ import {
   smallSketchEstimate,
 } from './distinct-count.js';
 
+/** IPv6 Hop-by-Hop header; softflowd's protocol for non-initial IPv6 fragments. */
+export const IPPROTO_HOPOPT = 0;
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_GRE = 47;
+/** The IPv6 Fragment extension header, reported as the protocol by exporters that stop at it. */
+export const IPPROTO_IPV6_FRAGMENT = 44;
 export const IPPROTO_ICMPV6 = 58;
 
 export const TCP_FIN = 0x01;
@@ -64,10 +71,8 @@ export const CLASS_COUNT = 9;
 export const PROTOCOL_CLASSES = 5;
 
 /**
- * UDP source ports of services that answer a small spoofed request with a large reply. The
- * first seven have an amplification family of their own (AMPLIFICATION_PORTS); rpcbind (111),
- * WS-Discovery (3702) and the DVR/DHCPDiscover service (37810) are counted and reported in the
- * fingerprint but classified as a UDP flood.
+ * UDP source ports of services that answer a small spoofed request with a large reply; each has
+ * an amplification family of its own (AMPLIFICATION_PORTS, core/incident/incident.ts).
  */
 export const REFLECTOR_PORTS: readonly number[] = [53, 123, 11211, 1900, 389, 19, 161, 111, 3702, 37810];
 
@@ -280,7 +285,10 @@ export class BreakdownStore {
     this.countClass(slot, protocolClass, packets, bytes);
     if (
       fragment === FRAGMENT_YES ||
-      (fragment === FRAGMENT_UNKNOWN && srcPort === 0 && dstPort === 0 && protocolClass <= CLASS_UDP)
+      (fragment === FRAGMENT_UNKNOWN &&
+        srcPort === 0 &&
+        dstPort === 0 &&
+        (protocolClass <= CLASS_UDP || protocol === IPPROTO_IPV6_FRAGMENT || protocol === IPPROTO_HOPOPT))
     ) {
       this.countClass(slot, CLASS_FRAGMENT, packets, bytes);
     }

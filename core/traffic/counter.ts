@@ -26,33 +26,39 @@
  * an exporter that delivers a whole attack in one burst leaves top sources behind. The detector
  * hands out and takes back slots at each step too.
  *
- * Memory per tracked host, all allocated up front for `hostCapacity` hosts:
- *   host table 42 B + per-second ring 328 B + breakdown 312 B + network, profile and focus
- *   indexes 12 B + between-step sums and flag 9 B = 703 bytes,
- * about 176 MiB at the default cap of 262144 hosts (untouched pages of the typed arrays are not
- * resident until hosts use them). Per monitored network: two rings and a breakdown (~1 KiB).
+ * Outbound hosts. With `outboundHostCapacity` set, a record whose source lies in a monitored
+ * network is also counted for that source host, on a second side with its own table
+ * (host-side.ts): what each host of ours sends, for outbound thresholds.
+ *
+ * Memory per tracked host, all allocated up front for `hostCapacity` hosts (and as much again
+ * per outbound host): 703 bytes (host-side.ts), about 176 MiB at the default cap of 262144
+ * hosts (untouched pages of the typed arrays are not resident until hosts use them). Per
+ * monitored network: two rings and a breakdown (~1 KiB).
  */
 import type { FlowBatch } from '../flow/flow-batch.js';
 import type { Prefix } from '../net/address.js';
 import { bogonMatcher } from './bogons.js';
 import { BreakdownStore, type TrafficBreakdown } from './breakdown.js';
-import { FOCUS_HOST, FOCUS_NETWORK, type FocusReport, FocusStore } from './focus.js';
+import { FOCUS_HOST, FOCUS_NETWORK, FOCUS_OUTBOUND_HOST, type FocusReport, FocusStore } from './focus.js';
 import { hashWords } from './hash.js';
-import { HostTable } from './host-table.js';
+import {
+  CANDIDATE_GROWTH,
+  DIRECTION_INBOUND,
+  DIRECTION_OUTBOUND,
+  type FocusTriggers,
+  HostSide,
+} from './host-side.js';
+import type { HostTable } from './host-table.js';
 import { PrefixMatcher } from './prefix-matcher.js';
 import { MAX_FLOW_DURATION_MS, MAX_WINDOW_SECONDS, type RateSample, SecondRings } from './second-ring.js';
+
+export type { FocusTriggers } from './host-side.js';
 
 /** A prefix of the trie: the network it lies in and the threshold profile of the hosts under it. */
 export interface CounterLeaf {
   prefix: Prefix;
   network: number;
   profile: number;
-}
-
-/** Packets or bytes a host or network may receive between two steps before it is watched closely; 0 = never. */
-export interface FocusTriggers {
-  packets: Float64Array;
-  bytes: Float64Array;
 }
 
 export interface TrafficCounterOptions {
@@ -64,12 +70,16 @@ export interface TrafficCounterOptions {
   windowSeconds: number;
   /** Most hosts tracked at once. */
   hostCapacity: number;
-  /** Hash seed for the host table and the distinct-source sketches (a random one in production). */
+  /** Most source hosts of the monitored networks tracked at once; 0 (default): none, networks only. */
+  outboundHostCapacity?: number;
+  /** Hash seed for the host tables and the distinct-source sketches (a random one in production). */
   hashSeed?: number;
   /** Focus slots shared by hosts and networks; default 256. */
   focusCapacity?: number;
   /** Per profile; default: never by traffic alone. */
   hostFocusTriggers?: FocusTriggers;
+  /** Per profile, for outbound hosts; default: never by traffic alone. */
+  outboundFocusTriggers?: FocusTriggers;
   /** Per network; default: never by traffic alone. */
   networkFocusTriggers?: FocusTriggers;
   /**
@@ -94,6 +104,11 @@ export interface TrafficCounterStats {
   trackedHosts: number;
   hostCapacity: number;
   evictedHosts: number;
+  /** Source hosts tracked on the outbound side, their cap, evictions and records refused for a full table. */
+  outboundHosts: number;
+  outboundHostCapacity: number;
+  outboundEvictedHosts: number;
+  outboundOverflowRecords: number;
   /** Focus slots in use, their number, and requests refused because all were taken. */
   focusInUse: number;
   focusCapacity: number;
@@ -103,6 +118,7 @@ export interface TrafficCounterStats {
 }
 
 const SKETCH_SEED_MIX = 0x9e3779b9;
+const OUTBOUND_TABLE_SEED_MIX = 0x68e31da4;
 
 function noTriggers(n: number): FocusTriggers {
   return { packets: new Float64Array(n), bytes: new Float64Array(n) };
@@ -111,25 +127,26 @@ function noTriggers(n: number): FocusTriggers {
 export class TrafficCounter {
   readonly windowSeconds: number;
   readonly networks: readonly Prefix[];
-  readonly hosts: HostTable;
+  /** Hosts as destinations: the attacked side. */
+  readonly inbound: HostSide;
+  /** Hosts of the monitored networks as sources; undefined unless `outboundHostCapacity` > 0. */
+  readonly outbound: HostSide | undefined;
   readonly focus: FocusStore;
-  /** Set by hostHeldSeconds / networkHeldSeconds. */
+  /** Set by hostHeldSeconds: the largest per-second value of the run it counted. */
   heldPeak = 0;
+  /**
+   * Per network and metric (pps, bps, flows/s): since-step traffic beyond which the network is
+   * handed to `onNetworkCandidate` at the end of the batch. Set by the detector; works like the
+   * hosts' step candidates (host-side.ts).
+   */
+  networkCandidateMinima: Float64Array = new Float64Array(0);
+  onNetworkCandidate: ((network: number, nowMs: number) => boolean) | undefined;
   private readonly matcher: PrefixMatcher;
   private readonly leafNetwork: Int32Array;
   private readonly leafProfile: Int32Array;
   /** 1 for a /0 network: its "own" sources are everyone's, so they may still be bogons. */
   private readonly networkIsWildcard: Uint8Array;
   private readonly sketchSeed: number;
-  private readonly hostRings: SecondRings;
-  private readonly breakdowns: BreakdownStore;
-  private readonly hostNetwork: Int32Array;
-  private readonly hostProfile: Int32Array;
-  private readonly hostFocus: Int32Array;
-  private readonly hostPendingPackets: Float32Array;
-  private readonly hostPendingBytes: Float32Array;
-  private readonly hostFocusBlocked: Uint8Array;
-  private readonly hostTriggers: FocusTriggers;
   private readonly networkRings: SecondRings;
   private readonly networkOutRings: SecondRings;
   private readonly networkBreakdowns: BreakdownStore;
@@ -141,17 +158,19 @@ export class TrafficCounter {
   private readonly networkPendingPackets: Float64Array;
   private readonly networkPendingBytes: Float64Array;
   private readonly networkFocusBlocked: Uint8Array;
+  /** Per network: 1 while queued as a candidate in this batch, and the multiple of its minima to pass. */
+  private readonly networkCandidateQueued: Uint8Array;
+  private readonly networkCandidateScale: Float64Array;
+  private readonly networkQueue: Int32Array;
+  private networkQueued = 0;
   private readonly networkTriggers: FocusTriggers;
   private readonly networkBreakdownWanted: Uint8Array;
-  private readonly releaseEvicted: (host: number) => void;
 
   private recordsIngested = 0;
   private recordsOutside = 0;
   private recordsOutbound = 0;
-  private overflowRecords = 0;
   private unusableRecords = 0;
   private clampedDurations = 0;
-  private evictedHosts = 0;
 
   constructor(options: TrafficCounterOptions) {
     const { windowSeconds, hostCapacity } = options;
@@ -170,21 +189,32 @@ export class TrafficCounter {
     this.leafProfile = Int32Array.from(leaves.map((l) => l.profile));
     this.networkIsWildcard = Uint8Array.from(options.networks.map((p) => (p.length === 0 ? 1 : 0)));
     const profiles = Math.max(0, ...leaves.map((l) => l.profile + 1));
-    this.hosts = new HostTable(
-      options.hashSeed === undefined
-        ? { capacity: hostCapacity }
-        : { capacity: hostCapacity, seed: options.hashSeed },
-    );
     this.sketchSeed = ((options.hashSeed ?? 0x2545f491) ^ SKETCH_SEED_MIX) >>> 0;
-    this.hostRings = new SecondRings(hostCapacity);
-    this.breakdowns = new BreakdownStore(hostCapacity, windowSeconds);
-    this.hostNetwork = new Int32Array(hostCapacity);
-    this.hostProfile = new Int32Array(hostCapacity);
-    this.hostFocus = new Int32Array(hostCapacity).fill(-1);
-    this.hostPendingPackets = new Float32Array(hostCapacity);
-    this.hostPendingBytes = new Float32Array(hostCapacity);
-    this.hostFocusBlocked = new Uint8Array(hostCapacity);
-    this.hostTriggers = options.hostFocusTriggers ?? noTriggers(profiles);
+    this.focus = new FocusStore(options.focusCapacity ?? 256, windowSeconds);
+    this.inbound = new HostSide({
+      direction: DIRECTION_INBOUND,
+      capacity: hostCapacity,
+      windowSeconds,
+      ...(options.hashSeed === undefined ? {} : { tableSeed: options.hashSeed }),
+      sketchSeed: this.sketchSeed,
+      focus: this.focus,
+      focusKind: FOCUS_HOST,
+      triggers: options.hostFocusTriggers ?? noTriggers(profiles),
+    });
+    const outboundCapacity = options.outboundHostCapacity ?? 0;
+    this.outbound =
+      outboundCapacity > 0
+        ? new HostSide({
+            direction: DIRECTION_OUTBOUND,
+            capacity: outboundCapacity,
+            windowSeconds,
+            tableSeed: ((options.hashSeed ?? 0x2545f491) ^ OUTBOUND_TABLE_SEED_MIX) >>> 0,
+            sketchSeed: this.sketchSeed,
+            focus: this.focus,
+            focusKind: FOCUS_OUTBOUND_HOST,
+            triggers: options.outboundFocusTriggers ?? noTriggers(profiles),
+          })
+        : undefined;
     this.networkRings = new SecondRings(n);
     this.networkOutRings = new SecondRings(n);
     this.networkBreakdowns = new BreakdownStore(n, windowSeconds);
@@ -196,30 +226,24 @@ export class TrafficCounter {
     this.networkPendingPackets = new Float64Array(n);
     this.networkPendingBytes = new Float64Array(n);
     this.networkFocusBlocked = new Uint8Array(n);
+    this.networkCandidateQueued = new Uint8Array(n);
+    this.networkCandidateScale = new Float64Array(n).fill(1);
+    this.networkQueue = new Int32Array(n);
     this.networkTriggers = options.networkFocusTriggers ?? noTriggers(n);
     this.networkBreakdownWanted = options.networkBreakdownWanted ?? new Uint8Array(n).fill(1);
-    this.focus = new FocusStore(options.focusCapacity ?? 256, windowSeconds);
-    this.releaseEvicted = (host: number) => this.releaseHostFocus(host);
+  }
+
+  /** The inbound host table (hosts as destinations). */
+  get hosts(): HostTable {
+    return this.inbound.hosts;
   }
 
   ingest(batch: FlowBatch): void {
-    const {
-      srcAddr,
-      dstAddr,
-      packets,
-      bytes,
-      sampledPackets,
-      startMs,
-      endMs,
-      arrivalMs,
-      protocol,
-      tcpFlags,
-      srcPort,
-      dstPort,
-      fragment,
-    } = batch;
-    const hosts = this.hosts;
+    const { srcAddr, dstAddr, packets, bytes, sampledPackets, startMs, endMs, arrivalMs } = batch;
     const matcher = this.matcher;
+    const inbound = this.inbound;
+    const outbound = this.outbound;
+    const sketchSeed = this.sketchSeed;
     const n = batch.length;
     this.recordsIngested += n;
     for (let row = 0; row < n; row++) {
@@ -245,6 +269,7 @@ export class TrafficCounter {
         duration = MAX_FLOW_DURATION_MS;
         this.clampedDurations += 1;
       }
+      const a = row * 4;
 
       if (leafOut >= 0) {
         const out = this.leafNetwork[leafOut]!;
@@ -252,180 +277,192 @@ export class TrafficCounter {
         this.networkOutRings.add(out, arrival, duration, p, b, 1);
         this.networkOutRecordCounts[out]! += 1;
         if (arrival > this.networkOutLastArrivalMs[out]!) this.networkOutLastArrivalMs[out] = arrival;
+        if (outbound !== undefined) {
+          const destinationHash = hashWords(
+            dstAddr[a]!,
+            dstAddr[a + 1]!,
+            dstAddr[a + 2]!,
+            dstAddr[a + 3]!,
+            sketchSeed,
+          );
+          outbound.count(
+            batch,
+            row,
+            out,
+            this.leafProfile[leafOut]!,
+            arrival,
+            duration,
+            p,
+            b,
+            sampled,
+            destinationHash,
+            false,
+          );
+        }
       }
       if (leafIn < 0) continue;
 
-      const a = row * 4;
       const sourceHash = hashWords(
         srcAddr[a]!,
         srcAddr[a + 1]!,
         srcAddr[a + 2]!,
         srcAddr[a + 3]!,
-        this.sketchSeed,
+        sketchSeed,
       );
       const bogon =
         (leafOut < 0 || this.networkIsWildcard[this.leafNetwork[leafOut]!] === 1) &&
         bogonMatcher.matchRow(srcAddr, row) >= 0;
-      const proto = protocol[row]!;
-      const flags = tcpFlags[row]!;
-      const sport = srcPort[row]!;
-      const dport = dstPort[row]!;
-
       const network = this.leafNetwork[leafIn]!;
-      this.networkRings.add(network, arrival, duration, p, b, 1);
-      if (this.networkBreakdownWanted[network] === 1) {
-        this.networkBreakdowns.add(
-          network,
-          arrival,
-          proto,
-          flags,
-          sport,
-          dport,
-          fragment[row]!,
-          p,
-          b,
-          sampled,
-          sourceHash,
-          bogon,
-        );
-      }
-      this.networkRecordCounts[network]! += 1;
-      if (arrival > this.networkLastArrivalMs[network]!) this.networkLastArrivalMs[network] = arrival;
-      const networkPackets = this.networkPendingPackets[network]! + p;
-      const networkBytes = this.networkPendingBytes[network]! + b;
-      this.networkPendingPackets[network] = networkPackets;
-      this.networkPendingBytes[network] = networkBytes;
-      let networkSlot = this.networkFocus[network]!;
-      if (networkSlot < 0 && this.networkFocusBlocked[network] === 0) {
-        const tp = this.networkTriggers.packets[network]!;
-        const tb = this.networkTriggers.bytes[network]!;
-        if ((tp > 0 && networkPackets >= tp) || (tb > 0 && networkBytes >= tb)) {
-          networkSlot = this.focus.acquire(FOCUS_NETWORK, network, arrival);
-          this.networkFocus[network] = networkSlot;
-          // Refused: do not ask again for every record until the next step.
-          if (networkSlot < 0) this.networkFocusBlocked[network] = 1;
-        }
-      }
-      let destinationHash = 0;
-      if (networkSlot >= 0) {
-        destinationHash = hashWords(
-          dstAddr[a]!,
-          dstAddr[a + 1]!,
-          dstAddr[a + 2]!,
-          dstAddr[a + 3]!,
-          this.sketchSeed,
-        );
-        this.focus.add(
-          networkSlot,
-          arrival,
-          srcAddr,
-          dstAddr,
-          row,
-          proto,
-          sport,
-          dport,
-          flags,
-          p,
-          b,
-          sampled,
-          sourceHash,
-          destinationHash,
-        );
-      }
-
-      let host = hosts.lookupRow(dstAddr, row);
-      if (host < 0) {
-        host = hosts.insertRow(dstAddr, row);
-        if (host < 0) {
-          this.overflowRecords += 1;
-          continue;
-        }
-        this.hostRings.reset(host);
-        this.breakdowns.reset(host);
-        this.hostNetwork[host] = network;
-        this.hostProfile[host] = this.leafProfile[leafIn]!;
-        this.hostFocus[host] = -1;
-        this.hostPendingPackets[host] = 0;
-        this.hostPendingBytes[host] = 0;
-        this.hostFocusBlocked[host] = 0;
-      }
-      if (arrival > hosts.lastSeenMs[host]!) hosts.lastSeenMs[host] = arrival;
-      this.hostRings.add(host, arrival, duration, p, b, 1);
-      this.breakdowns.add(
-        host,
+      this.countNetwork(batch, row, network, arrival, duration, p, b, sampled, sourceHash, bogon);
+      inbound.count(
+        batch,
+        row,
+        network,
+        this.leafProfile[leafIn]!,
         arrival,
-        proto,
-        flags,
-        sport,
-        dport,
-        fragment[row]!,
+        duration,
         p,
         b,
         sampled,
         sourceHash,
         bogon,
       );
-      const hostPackets = this.hostPendingPackets[host]! + p;
-      const hostBytes = this.hostPendingBytes[host]! + b;
-      this.hostPendingPackets[host] = hostPackets;
-      this.hostPendingBytes[host] = hostBytes;
-      let hostSlot = this.hostFocus[host]!;
-      if (hostSlot < 0 && this.hostFocusBlocked[host] === 0) {
-        const profile = this.hostProfile[host]!;
-        const tp = this.hostTriggers.packets[profile]!;
-        const tb = this.hostTriggers.bytes[profile]!;
-        if ((tp > 0 && hostPackets >= tp) || (tb > 0 && hostBytes >= tb)) {
-          hostSlot = this.focus.acquire(FOCUS_HOST, host, arrival);
-          this.hostFocus[host] = hostSlot;
-          if (hostSlot < 0) this.hostFocusBlocked[host] = 1;
-        }
+    }
+    // Once the whole batch (a datagram's records) is in: what the candidates look like now.
+    inbound.drainCandidates();
+    outbound?.drainCandidates();
+    this.drainNetworkCandidates();
+  }
+
+  /** Counts one inbound record for its monitored network (all of its traffic, tracked hosts or not). */
+  private countNetwork(
+    batch: FlowBatch,
+    row: number,
+    network: number,
+    arrival: number,
+    duration: number,
+    p: number,
+    b: number,
+    sampled: number,
+    sourceHash: number,
+    bogon: boolean,
+  ): void {
+    this.networkRings.add(network, arrival, duration, p, b, 1);
+    const proto = batch.protocol[row]!;
+    const flags = batch.tcpFlags[row]!;
+    const sport = batch.srcPort[row]!;
+    const dport = batch.dstPort[row]!;
+    if (this.networkBreakdownWanted[network] === 1) {
+      this.networkBreakdowns.add(
+        network,
+        arrival,
+        proto,
+        flags,
+        sport,
+        dport,
+        batch.fragment[row]!,
+        p,
+        b,
+        sampled,
+        sourceHash,
+        bogon,
+      );
+    }
+    this.networkRecordCounts[network]! += 1;
+    if (arrival > this.networkLastArrivalMs[network]!) this.networkLastArrivalMs[network] = arrival;
+    const networkPackets = this.networkPendingPackets[network]! + p;
+    const networkBytes = this.networkPendingBytes[network]! + b;
+    this.networkPendingPackets[network] = networkPackets;
+    this.networkPendingBytes[network] = networkBytes;
+    let slot = this.networkFocus[network]!;
+    if (slot < 0 && this.networkFocusBlocked[network] === 0) {
+      const tp = this.networkTriggers.packets[network]!;
+      const tb = this.networkTriggers.bytes[network]!;
+      if ((tp > 0 && networkPackets >= tp) || (tb > 0 && networkBytes >= tb)) {
+        slot = this.focus.acquire(FOCUS_NETWORK, network, arrival);
+        this.networkFocus[network] = slot;
+        // Refused: do not ask again for every record until the next step.
+        if (slot < 0) this.networkFocusBlocked[network] = 1;
       }
-      if (hostSlot >= 0) {
-        if (networkSlot < 0) {
-          destinationHash = hashWords(
-            dstAddr[a]!,
-            dstAddr[a + 1]!,
-            dstAddr[a + 2]!,
-            dstAddr[a + 3]!,
-            this.sketchSeed,
-          );
-        }
-        this.focus.add(
-          hostSlot,
-          arrival,
-          srcAddr,
-          dstAddr,
-          row,
-          proto,
-          sport,
-          dport,
-          flags,
-          p,
-          b,
-          sampled,
-          sourceHash,
-          destinationHash,
-        );
+    }
+    if (slot >= 0) {
+      const dstAddr = batch.dstAddr;
+      const a = row * 4;
+      const destinationHash = hashWords(
+        dstAddr[a]!,
+        dstAddr[a + 1]!,
+        dstAddr[a + 2]!,
+        dstAddr[a + 3]!,
+        this.sketchSeed,
+      );
+      this.focus.add(
+        slot,
+        arrival,
+        batch.srcAddr,
+        dstAddr,
+        row,
+        proto,
+        sport,
+        dport,
+        flags,
+        p,
+        b,
+        sampled,
+        sourceHash,
+        destinationHash,
+      );
+    }
+    if (this.networkCandidateQueued[network] === 0) {
+      const m = network * 3;
+      const minima = this.networkCandidateMinima;
+      const scale = this.networkCandidateScale[network]!;
+      if (
+        networkPackets > (minima[m] ?? Number.POSITIVE_INFINITY) * scale ||
+        networkBytes * 8 > (minima[m + 1] ?? Number.POSITIVE_INFINITY) * scale ||
+        networkPackets > (minima[m + 2] ?? Number.POSITIVE_INFINITY) * scale
+      ) {
+        this.networkCandidateQueued[network] = 1;
+        this.networkQueue[this.networkQueued] = network;
+        this.networkQueued += 1;
       }
     }
   }
 
-  /** Starts a new between-steps period for the focus triggers; the detector calls it at each step. */
+  /** Checks the batch's network candidates (see host-side.ts, drainCandidates). */
+  private drainNetworkCandidates(): void {
+    const check = this.onNetworkCandidate;
+    for (let i = 0; i < this.networkQueued; i++) {
+      const network = this.networkQueue[i]!;
+      this.networkCandidateQueued[network] = 0;
+      if (check === undefined || check(network, this.networkLastArrivalMs[network]!)) continue;
+      const m = network * 3;
+      const minima = this.networkCandidateMinima;
+      const packets = this.networkPendingPackets[network]!;
+      const ratio = Math.max(
+        packets / (minima[m] ?? Number.POSITIVE_INFINITY),
+        (this.networkPendingBytes[network]! * 8) / (minima[m + 1] ?? Number.POSITIVE_INFINITY),
+        packets / (minima[m + 2] ?? Number.POSITIVE_INFINITY),
+      );
+      this.networkCandidateScale[network] = Math.max(1, ratio) * CANDIDATE_GROWTH;
+    }
+    this.networkQueued = 0;
+  }
+
+  /** Starts a new between-steps period for the focus triggers and candidates; the detector calls it at each step. */
   beginStep(): void {
-    this.hostPendingPackets.fill(0, 0, this.hosts.highWater);
-    this.hostPendingBytes.fill(0, 0, this.hosts.highWater);
-    this.hostFocusBlocked.fill(0, 0, this.hosts.highWater);
+    this.inbound.beginStep();
+    this.outbound?.beginStep();
     this.networkPendingPackets.fill(0);
     this.networkPendingBytes.fill(0);
     this.networkFocusBlocked.fill(0);
+    this.networkCandidateQueued.fill(0);
+    this.networkCandidateScale.fill(1);
+    this.networkQueued = 0;
   }
 
-  /**
-   * Packets (metric 0), bits (1) or, as an upper bound, flows (2: at most one per packet) the
-   * host received since the last step; the second being reported holds no more than that.
-   */
+  /** See HostSide.sinceStep (inbound hosts). */
   hostSinceStep(host: number, metric: number): number {
-    return metric === 1 ? this.hostPendingBytes[host]! * 8 : this.hostPendingPackets[host]!;
+    return this.inbound.sinceStep(host, metric);
   }
 
   networkSinceStep(network: number, metric: number): number {
@@ -434,7 +471,7 @@ export class TrafficCounter {
 
   /** Rate of a tracked host over the window ending at the last complete second before `nowMs`. */
   hostRates(host: number, nowMs: number, out: RateSample): void {
-    this.hostRings.windowRates(host, nowMs, this.windowSeconds, this.hosts.lastSeenMs[host]!, out);
+    this.inbound.rates(host, nowMs, out);
   }
 
   /**
@@ -442,14 +479,14 @@ export class TrafficCounter {
    * (SecondRings.heldSeconds); `heldPeak` then holds the run's largest per-second value.
    */
   hostHeldSeconds(host: number, nowMs: number, metric: number, threshold: number, share: number): number {
-    const held = this.hostRings.heldSeconds(host, nowMs, metric, threshold, share);
-    this.heldPeak = this.hostRings.heldPeak;
+    const held = this.inbound.heldSeconds(host, nowMs, metric, threshold, share);
+    this.heldPeak = this.inbound.heldPeak;
     return held;
   }
 
   /** The host's packets, bits or flows so far in the second holding `nowMs`. */
   hostCurrentSecond(host: number, nowMs: number, metric: number): number {
-    return this.hostRings.currentSecond(host, nowMs, metric);
+    return this.inbound.currentSecond(host, nowMs, metric);
   }
 
   networkCurrentSecond(network: number, nowMs: number, metric: number): number {
@@ -458,21 +495,21 @@ export class TrafficCounter {
 
   /** Per-class shares of the host's traffic (BreakdownStore.sharesInto). */
   hostShares(host: number, nowMs: number, out: Float64Array): void {
-    this.breakdowns.sharesInto(host, nowMs, out);
+    this.inbound.shares(host, nowMs, out);
   }
 
   hostBreakdown(host: number, nowMs: number): TrafficBreakdown {
-    return this.breakdowns.read(host, nowMs);
+    return this.inbound.breakdown(host, nowMs);
   }
 
   /** Index into `networks` of the host's longest matching network. */
   networkOf(host: number): number {
-    return this.hostNetwork[host]!;
+    return this.inbound.networkOf(host);
   }
 
   /** The threshold profile of the host (its longest matching leaf's). */
   profileOf(host: number): number {
-    return this.hostProfile[host]!;
+    return this.inbound.profileOf(host);
   }
 
   /** Rate of all traffic to a monitored network (tracked hosts or not), same window as hosts. */
@@ -504,7 +541,9 @@ export class TrafficCounter {
     threshold: number,
     share: number,
   ): number {
-    return this.networkRings.heldSeconds(network, nowMs, metric, threshold, share);
+    const held = this.networkRings.heldSeconds(network, nowMs, metric, threshold, share);
+    this.heldPeak = this.networkRings.heldPeak;
+    return held;
   }
 
   networkShares(network: number, nowMs: number, out: Float64Array): void {
@@ -526,7 +565,7 @@ export class TrafficCounter {
 
   /** The host's focus slot, or -1. */
   hostFocusSlot(host: number): number {
-    return this.hostFocus[host]!;
+    return this.inbound.focusSlotOf(host);
   }
 
   networkFocusSlot(network: number): number {
@@ -535,17 +574,11 @@ export class TrafficCounter {
 
   /** Puts a host under focus (no-op when it is); returns its slot or -1 when none is free. */
   acquireHostFocus(host: number, nowMs: number): number {
-    const current = this.hostFocus[host]!;
-    if (current >= 0) return current;
-    const slot = this.focus.acquire(FOCUS_HOST, host, nowMs);
-    this.hostFocus[host] = slot;
-    return slot;
+    return this.inbound.acquireFocus(host, nowMs);
   }
 
   releaseHostFocus(host: number): void {
-    const slot = this.hostFocus[host]!;
-    if (slot >= 0) this.focus.release(slot);
-    this.hostFocus[host] = -1;
+    this.inbound.releaseFocus(host);
   }
 
   acquireNetworkFocus(network: number, nowMs: number): number {
@@ -566,24 +599,15 @@ export class TrafficCounter {
     return this.focus.read(slot, nowMs);
   }
 
-  /** Forgets unpinned hosts with no arrival for `idleMs` (and lets their focus go); returns how many went. */
+  /** Forgets unpinned hosts (both sides) with no arrival for `idleMs`; returns how many went. */
   evictIdle(nowMs: number, idleMs: number): number {
-    const evicted = this.hosts.evictIdle(nowMs - idleMs, this.releaseEvicted);
-    this.evictedHosts += evicted;
-    return evicted;
+    return this.inbound.evictIdle(nowMs, idleMs) + (this.outbound?.evictIdle(nowMs, idleMs) ?? 0);
   }
 
   get memoryBytes(): number {
     return (
-      this.hosts.bytesAllocated +
-      this.hostRings.bytesAllocated +
-      this.breakdowns.bytesAllocated +
-      this.hostNetwork.byteLength +
-      this.hostProfile.byteLength +
-      this.hostFocus.byteLength +
-      this.hostPendingPackets.byteLength +
-      this.hostPendingBytes.byteLength +
-      this.hostFocusBlocked.byteLength +
+      this.inbound.bytesAllocated +
+      (this.outbound?.bytesAllocated ?? 0) +
       this.networkRings.bytesAllocated +
       this.networkOutRings.bytesAllocated +
       this.networkBreakdowns.bytesAllocated +
@@ -595,22 +619,30 @@ export class TrafficCounter {
       this.networkPendingPackets.byteLength +
       this.networkPendingBytes.byteLength +
       this.networkFocusBlocked.byteLength +
+      this.networkCandidateQueued.byteLength +
+      this.networkCandidateScale.byteLength +
+      this.networkQueue.byteLength +
       this.matcher.bytesAllocated +
       this.focus.bytesAllocated
     );
   }
 
   stats(): TrafficCounterStats {
+    const outbound = this.outbound;
     return {
       recordsIngested: this.recordsIngested,
       recordsOutsideNetworks: this.recordsOutside,
       recordsOutbound: this.recordsOutbound,
-      overflowRecords: this.overflowRecords,
+      overflowRecords: this.inbound.overflowRecords,
       unusableRecords: this.unusableRecords,
       clampedDurationRecords: this.clampedDurations,
-      trackedHosts: this.hosts.size,
-      hostCapacity: this.hosts.capacity,
-      evictedHosts: this.evictedHosts,
+      trackedHosts: this.inbound.hosts.size,
+      hostCapacity: this.inbound.hosts.capacity,
+      evictedHosts: this.inbound.evictedHosts,
+      outboundHosts: outbound?.hosts.size ?? 0,
+      outboundHostCapacity: outbound?.hosts.capacity ?? 0,
+      outboundEvictedHosts: outbound?.evictedHosts ?? 0,
+      outboundOverflowRecords: outbound?.overflowRecords ?? 0,
       focusInUse: this.focus.used,
       focusCapacity: this.focus.capacity,
       focusRefused: this.focus.refused,

@@ -46,6 +46,8 @@ const TOTALS = 4;
 export const FOCUS_FREE = 0;
 export const FOCUS_HOST = 1;
 export const FOCUS_NETWORK = 2;
+/** A host of the monitored networks watched for what it sends. */
+export const FOCUS_OUTBOUND_HOST = 3;
 
 export interface AddressCount {
   address: string;

@@ -36,6 +36,11 @@ const V6_ATTACKS: { dst: string; family: AttackFamily; stream: StreamSpec }[] = 
     stream: { kind: 'icmp-flood', dst: '2001:db8:feed::15', sources: 300, pps: 2000 },
   },
   {
+    dst: '2001:db8:feed::16',
+    family: 'fragment_flood',
+    stream: { kind: 'fragment-flood', dst: '2001:db8:feed::16', sources: 300, pps: 2000 },
+  },
+  {
     dst: '2001:db8:feed::17',
     family: 'gre_flood',
     stream: { kind: 'gre-flood', dst: '2001:db8:feed::17', sources: 50, pps: 2000 },
@@ -143,6 +148,10 @@ describe('IPv6 families through softflowd NetFlow v9', () => {
     const dns = incidents.find((i) => i.target === '2001:db8:feed::21')!;
     expect(dns.fingerprint.sourcePorts).toEqual([53]);
     expect(dns.fingerprint.topSources!.every((s) => s.address.startsWith('2001:db8:aaaa:'))).toBe(true);
+    // softflowd reports non-initial IPv6 fragments as protocol 0, ports 0: fragments all the same.
+    const fragments = incidents.find((i) => i.target === '2001:db8:feed::16')!;
+    expect(fragments.fingerprint.shares?.fragment).toBe(1);
+    expect(fragments.triggers).toEqual(['fragment.pps']);
     const syn = incidents.find((i) => i.target === '2001:db8:feed::12')!;
     expect(syn.fingerprint).toMatchObject({ destinationPorts: [443], synShare: 1 });
   });

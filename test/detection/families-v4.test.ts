@@ -73,6 +73,9 @@ const ATTACKS: { dst: string; family: AttackFamily; streams: StreamSpec[] }[] = 
   { dst: '203.0.113.25', family: 'cldap_amplification', streams: [amp('203.0.113.25', 389, 1400)] },
   { dst: '203.0.113.26', family: 'chargen_amplification', streams: [amp('203.0.113.26', 19, 1000)] },
   { dst: '203.0.113.27', family: 'snmp_amplification', streams: [amp('203.0.113.27', 161, 600)] },
+  { dst: '203.0.113.28', family: 'rpcbind_amplification', streams: [amp('203.0.113.28', 111, 486)] },
+  { dst: '203.0.113.29', family: 'ws_discovery_amplification', streams: [amp('203.0.113.29', 3702, 1200)] },
+  { dst: '203.0.113.31', family: 'dvr_amplification', streams: [amp('203.0.113.31', 37810, 1000)] },
   {
     dst: '203.0.113.30',
     family: 'mixed',

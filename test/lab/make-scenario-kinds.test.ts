@@ -48,13 +48,20 @@ function address(f: Buffer, o: number, v6: boolean): string {
 function parse(f: Buffer): Parsed {
   const v6 = f.readUInt16BE(12) === 0x86dd;
   if (v6) {
+    let proto = f[20]!;
+    let l4 = 54;
+    if (proto === 44) {
+      // Fragment header: next header, reserved, offset (13 bits) and flags, identification.
+      proto = f[54]!;
+      l4 = f.readUInt16BE(56) >> 3 ? -1 : 62;
+    }
     return {
       v6,
       src: address(f, 22, true),
       dst: address(f, 38, true),
-      proto: f[20]!,
+      proto,
       ipLength: 40 + f.readUInt16BE(18),
-      l4: 54,
+      l4,
       frame: f,
     };
   }
@@ -128,6 +135,7 @@ const spec: ScenarioSpec = {
     { kind: 'icmp-flood', dst: '2001:db8::8', sources: 30, pps: 100 },
     { kind: 'udp-flood', dst: '2001:db8::9', sources: 30, pps: 100, dstPorts: [27015] },
     { kind: 'gre-flood', dst: '2001:db8::a', sources: 30, pps: 100 },
+    { kind: 'fragment-flood', dst: '2001:db8::b', sources: 30, pps: 100 },
     { kind: 'tcp-bulk', server: '100.40.0.80', client: '203.0.113.30', port: 443, streams: 2, pps: 400 },
     { kind: 'game-udp', server: '203.0.113.40', clients: 20, pps: 200 },
     { kind: 'dns-resolver', resolver: '203.0.113.53', clients: 50, qps: 100 },
@@ -160,6 +168,24 @@ describe('make-scenario.py: newer kinds and IPv6', () => {
       udpSourcePorts: {},
       fragments: 100,
     });
+    expect(truth.destinations['2001:db8::b']).toEqual({
+      protocols: { '17': { packets: 100, bytes: 150_000 } },
+      udpSourcePorts: {},
+      fragments: 100,
+    });
+  });
+
+  it('sends IPv6 fragments with a Fragment header: UDP, offset 1480, a fresh identification each', () => {
+    const fragments = packets.filter((p) => p.dst === '2001:db8::b');
+    expect(fragments).toHaveLength(100);
+    for (const p of fragments) {
+      expect(p.frame[20]).toBe(44);
+      expect(p.frame[54]).toBe(17);
+      expect(p.frame.readUInt16BE(56)).toBe(185 << 3);
+      expect(p.frame.length).toBe(14 + 1500);
+      expect(p.src.startsWith('2001:2:')).toBe(true);
+    }
+    expect(new Set(fragments.map((p) => p.frame.readUInt32BE(58))).size).toBeGreaterThan(95);
   });
 
   it('writes valid checksums on every packet, IPv6 pseudo-headers included', () => {

@@ -15,8 +15,10 @@ addresses, ports, IP id and checksums patched in place (70k packets in a few sec
 Output is deterministic for a given spec (the spec's `seed`, default 1).
 
 Families: the attack kinds (udp-reflection, udp-flood, syn-flood, ack-flood, rst-flood,
-icmp-flood, gre-flood, carpet-bomb) take IPv4 or IPv6 destinations, with sources from a prefix
-of the same family; fragment-flood and the benign kinds are IPv4.
+icmp-flood, gre-flood, fragment-flood, carpet-bomb) take IPv4 or IPv6 destinations, with sources
+from a prefix of the same family; the benign kinds are IPv4. An IPv6 fragment carries a
+Fragment extension header; the truth counts it under the protocol that header names, like an
+IPv4 fragment under its protocol field.
 """
 
 import argparse
@@ -28,7 +30,7 @@ import sys
 
 from scapy.layers.dns import DNS, DNSQR, DNSRR
 from scapy.layers.inet import GRE, ICMP, IP, TCP, UDP
-from scapy.layers.inet6 import ICMPv6EchoRequest, IPv6
+from scapy.layers.inet6 import ICMPv6EchoRequest, IPv6, IPv6ExtHdrFragment
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
@@ -50,6 +52,9 @@ OFF6_SRC = ETH_LEN + 8
 OFF6_DST = ETH_LEN + 24
 OFF6_L4 = ETH_LEN + 40
 ETHERTYPE_IPV6 = b"\x86\xdd"
+IPV6_FRAGMENT_HEADER = 44
+# Offset of a non-initial fragment in these floods: 185 eight-byte units, 1480 bytes.
+FRAGMENT_OFFSET_UNITS = 185
 
 CLIENT_MAC = "02:00:00:00:00:01"
 ROUTER_MAC = "02:00:00:00:00:02"
@@ -198,10 +203,20 @@ def gre_shape(size, what, version=4):
     return Shape(frame, None, [])
 
 
-def fragment_shape(size, what):
-    """A non-initial fragment of a UDP datagram: no transport header, offset 1480 bytes."""
+def fragment_shape(size, what, version=4):
+    """A non-initial fragment of a UDP datagram: no transport header, offset 1480 bytes. IPv6:
+    a Fragment extension header (next header UDP) whose identification copies patch."""
+    if version == 6:
+        pad = payload_for(size, 8, what, 6)
+        fragment = IPv6ExtHdrFragment(nh=PROTO_UDP, offset=FRAGMENT_OFFSET_UNITS, m=0, id=1)
+        frame = bytes(ether() / IPv6(src="::", dst="::", hlim=57) / fragment / Raw(b"\x00" * pad))
+        return Shape(frame, None, [])
     pad = payload_for(size, 0, what)
-    frame = bytes(ether() / IP(src="0.0.0.0", dst="0.0.0.0", ttl=57, proto=PROTO_UDP, frag=185) / Raw(b"\x00" * pad))
+    frame = bytes(
+        ether()
+        / IP(src="0.0.0.0", dst="0.0.0.0", ttl=57, proto=PROTO_UDP, frag=FRAGMENT_OFFSET_UNITS)
+        / Raw(b"\x00" * pad)
+    )
     return Shape(frame, None, [])
 
 
@@ -553,19 +568,21 @@ def stream_gre_flood(spec, ctx, what):
 
 
 def stream_fragment_flood(spec, ctx, what):
-    """Non-initial fragments of UDP datagrams that never complete (IPv4)."""
-    dst = ipv4(require(spec, "dst", str, what), what)
+    """Non-initial fragments of UDP datagrams that never complete (IPv4 or IPv6)."""
+    version, dst, default_sources = attack_target(spec, what)
     n_sources = positive(require(spec, "sources", int, what), "sources", what)
     pps = positive(require(spec, "pps", float, what), "pps", what)
     size = optional(spec, "size", int, 1500, what)
     rng = ctx.rng
-    sources = pick_sources(rng, optional(spec, "srcPrefix", str, DEFAULT_SOURCE_PREFIX, what), n_sources, what)
-    shape = fragment_shape(size, what)
+    sources = pick_sources(rng, optional(spec, "srcPrefix", str, default_sources, what), n_sources, what, version)
+    shape = fragment_shape(size, what, version)
     window = Window(spec, ctx.duration, what)
     out = []
     for t in window.times(round(pps * window.duration), ctx.start, rng):
         src = sources[rng.randrange(n_sources)]
-        out.append((t, shape.copy(src, dst, rng.getrandbits(16), [])))
+        # IPv6 carries the fragment's identification in its Fragment header, IPv4 in the IP id.
+        fields = [(shape.l4 + 4, "!I", (rng.getrandbits(32),))] if version == 6 else []
+        out.append((t, shape.copy(src, dst, rng.getrandbits(16), fields)))
     return out
 
 
@@ -805,7 +822,13 @@ def parse_frame(frame):
     if frame[12:14] == ETHERTYPE_IPV6:
         dst = ipaddress.IPv6Address(frame[OFF6_DST:OFF6_L4]).compressed
         ip_len = 40 + struct.unpack_from("!H", frame, ETH_LEN + 4)[0]
-        return dst, frame[ETH_LEN + 6], ip_len, OFF6_L4, frame[OFF6_SRC:OFF6_DST], frame[OFF6_DST:OFF6_L4]
+        proto, l4 = frame[ETH_LEN + 6], OFF6_L4
+        if proto == IPV6_FRAGMENT_HEADER:
+            # The protocol is the one the Fragment header names; a non-initial one has no L4 header.
+            proto = frame[OFF6_L4]
+            offset = struct.unpack_from("!H", frame, OFF6_L4 + 2)[0] >> 3
+            l4 = None if offset else OFF6_L4 + 8
+        return dst, proto, ip_len, l4, frame[OFF6_SRC:OFF6_DST], frame[OFF6_DST:OFF6_L4]
     dst = ".".join(str(b) for b in frame[OFF_IP_DST:OFF_L4])
     ip_len = struct.unpack_from("!H", frame, ETH_LEN + 2)[0]
     fragment_offset = struct.unpack_from("!H", frame, ETH_LEN + 6)[0] & 0x1FFF

@@ -142,7 +142,10 @@ export interface GreFloodStream extends StreamWindow {
   size?: number;
 }
 
-/** Non-initial fragments (offset 1480) of UDP datagrams that never complete; IPv4 only. */
+/**
+ * Non-initial fragments (offset 1480) of UDP datagrams that never complete. IPv4 or IPv6 (a
+ * Fragment extension header naming UDP); the truth counts them under UDP and as fragments.
+ */
 export interface FragmentFloodStream extends StreamWindow {
   kind: 'fragment-flood';
   dst: string;

@@ -90,11 +90,11 @@ describe('baseline histograms', () => {
     const live = Int32Array.of(0, 1);
     // 3000 minutes: 2500 unseen (quiet), 470 at 300-700 pps, 30 at 5000.
     for (let i = 0; i < 470; i++) {
-      hist.record(0, 300 + (i % 400), 0, 0);
+      hist.record(0, Float64Array.of(300 + (i % 400), 0, 0));
       hist.closeMinute(i % 2, 1);
     }
     for (let i = 0; i < 30; i++) {
-      hist.record(0, 5000, 0, 0);
+      hist.record(0, Float64Array.of(5000, 0, 0));
       hist.closeMinute(0, 1);
     }
     // 1% of 3000 = 30 minutes may be above: the p99 is the top of the 300-700 block.
@@ -234,6 +234,91 @@ describe('dynamic baselines', () => {
   });
 });
 
+/** Like `simulate`, with each host's traffic split into SYN-only and established TCP. */
+function simulateSyn(
+  detector: Detector,
+  fromMs: number,
+  toMs: number,
+  hosts: Record<string, (t: number) => { syn: number; other: number }>,
+): IncidentEvent[] {
+  const events: IncidentEvent[] = [];
+  for (let t = fromMs; t < toMs; t += STEP) {
+    const arrivalMs = t + STEP - 100;
+    const flows: SyntheticFlow[] = [];
+    for (const [dst, rate] of Object.entries(hosts)) {
+      const { syn, other } = rate(t);
+      for (const [pps, tcpFlags] of [
+        [syn, 0x02],
+        [other, 0x18],
+      ] as const) {
+        if (pps <= 0) continue;
+        for (let s = 0; s < 4; s++) {
+          const packets = (pps * STEP) / 1000 / 4;
+          flows.push({
+            dst,
+            src: `100.20.${s}.${tcpFlags}`,
+            protocol: 6,
+            tcpFlags,
+            packets,
+            bytes: packets * 60,
+            durationMs: STEP,
+            arrivalMs,
+          });
+        }
+      }
+    }
+    if (flows.length > 0) detector.ingest(batchOf(flows));
+    events.push(...detector.step(t + STEP));
+  }
+  return events;
+}
+
+describe('dynamic baselines per traffic class', () => {
+  const SYN_PPS = 15; // rules.ts: group syn (5) x 3 metrics + pps
+  const withSynFloor = () =>
+    detectorWith({ floor: { pps: 20_000, syn: { pps: 500 } } }, { thresholds: { pps: 1_000_000 } });
+
+  it('opens on a class far above its own normal while the whole traffic stays within its baseline', () => {
+    const detector = withSynFloor();
+    const normal = {
+      '203.0.113.5': () => ({ syn: 400, other: 3000 }),
+      '203.0.113.6': () => ({ syn: 800, other: 3000 }),
+    };
+    expect(openedTargets(simulateSyn(detector, START, START + HOUR, normal))).toEqual([]);
+    // 2000 SYN/s: 5x the normal of .5 (threshold about 3 x 400), 2.5x that of .6 (about 3 x 800).
+    const events = simulateSyn(detector, START + HOUR, START + HOUR + 10 * 60_000, {
+      '203.0.113.5': () => ({ syn: 2000, other: 3000 }),
+      '203.0.113.6': () => ({ syn: 2000, other: 3000 }),
+    });
+    const [inc, ...rest] = openedTargets(events);
+    expect(rest).toEqual([]);
+    expect(inc).toMatchObject({ target: '203.0.113.5', family: 'mixed', triggers: ['dynamic.syn.pps'] });
+    const threshold = inc!.triggerThresholds!['dynamic.syn.pps']!;
+    expect(Math.abs(threshold - 1200) / 1200).toBeLessThan(0.095);
+    const snapshot = detector.baselineSnapshot();
+    expect(snapshot.hostLows[SYN_PPS]).toBeCloseTo(500 / 3, 6);
+    expect(snapshot.hosts.every((h) => h.cells.some((c) => c.metric === SYN_PPS))).toBe(true);
+  });
+
+  it('takes memory only for the classes given a floor, and keeps them across a restart', () => {
+    const plain = detectorWith({ floor: { pps: 20_000 } });
+    const withSyn = withSynFloor();
+    const perHost = 7 * 40 * 2; // 6 + 1 one-hour slices of 40 two-byte buckets
+    expect(withSyn.stats().baseline.memoryBytes - plain.stats().baseline.memoryBytes).toBeGreaterThanOrEqual(
+      65_536 * perHost,
+    );
+    simulateSyn(withSyn, START, START + 2 * HOUR, { '203.0.113.5': () => ({ syn: 400, other: 3000 }) });
+    const bytes = withSyn.exportBaselines();
+    const restored = withSynFloor();
+    restored.importBaselines(bytes, START + 2 * HOUR);
+    expect(restored.baselineSnapshot()).toEqual(withSyn.baselineSnapshot());
+    const events = simulateSyn(restored, START + 2 * HOUR, START + 2 * HOUR + 5 * 60_000, {
+      '203.0.113.5': () => ({ syn: 2000, other: 3000 }),
+    });
+    expect(openedTargets(events).map((i) => i.triggers)).toEqual([['dynamic.syn.pps']]);
+  });
+});
+
 describe('baseline file', () => {
   function sample(): Uint8Array {
     const detector = detectorWith({});
@@ -267,12 +352,54 @@ describe('baseline file', () => {
     }
   });
 
+  it('reads a version 1 file (before per-class baselines) and restores it', () => {
+    // Header: magic, version 1, slices of 3600 s, 4 buckets per doubling, 40 buckets, 1 slice,
+    // lows host pps 2000/3 (bps, flows none), network none; then the slice, 1 host, 1 cell.
+    const v1 = new Uint8Array(64 + 10 + 4 + 16 + 2 + 5 + 4);
+    const view = new DataView(v1.buffer);
+    view.setUint32(0, 0x4647424c);
+    view.setUint16(4, 1);
+    view.setUint32(8, 3600);
+    view.setUint8(12, 4);
+    view.setUint8(13, 40);
+    view.setUint16(14, 1);
+    view.setFloat64(16, 2000 / 3);
+    view.setFloat64(64, Math.floor(START / HOUR));
+    view.setUint16(72, 60);
+    view.setUint32(74, 1);
+    [0, 0, 0xffff, 0xcb007105].forEach((w, i) => {
+      view.setUint32(78 + i * 4, w);
+    });
+    view.setUint16(94, 1);
+    view.setUint8(96, 0);
+    view.setUint8(97, 0);
+    view.setUint8(98, bucketOf(1000, 2000 / 3));
+    view.setUint16(99, 60);
+    const snapshot = decodeBaseline(v1);
+    expect(snapshot).toMatchObject({
+      sliceSeconds: 3600,
+      hostLows: [2000 / 3, 0, 0],
+      slices: [{ number: Math.floor(START / HOUR), minutes: 60 }],
+      hosts: [
+        {
+          address: '203.0.113.5',
+          cells: [{ metric: 0, slice: 0, bucket: bucketOf(1000, 2000 / 3), minutes: 60 }],
+        },
+      ],
+    });
+    const detector = detectorWith({});
+    expect(detector.importBaselines(v1, START + 10 * 60_000)).toMatchObject({ slices: 1, hosts: 1 });
+    expect(detector.stats().baseline.learning).toBe(false);
+  });
+
   it('refuses a cell outside the table, at its offset', () => {
     const bytes = sample();
     // The first host's first cell starts after the header, the slice table, the host count,
     // the 16-byte address and the cell count; its bucket is its third byte.
-    const slices = new DataView(bytes.buffer).getUint16(14);
-    const bucketAt = 64 + slices * 10 + 4 + 16 + 2 + 2;
+    const view = new DataView(bytes.buffer);
+    const slices = view.getUint16(14);
+    const header = 18 + view.getUint8(17) * 17;
+    const bucketAt = header + slices * 10 + 4 + 16 + 2 + 2;
     const bad = Uint8Array.from(bytes, (x, i) => (i === bucketAt ? 0 : x));
     expect(() => decodeBaseline(bad)).toThrow(/bucket 0/);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify, severityOf, tcpFlagLetters } from '../../../core/detect/classifier.js';
-import type { TrafficBreakdown } from '../../../core/traffic/breakdown.js';
+import { AMPLIFICATION_PORTS, ATTACK_FAMILIES } from '../../../core/incident/incident.js';
+import { REFLECTOR_PORTS, type TrafficBreakdown } from '../../../core/traffic/breakdown.js';
 import type { FocusReport } from '../../../core/traffic/focus.js';
 
 function breakdown(parts: Partial<TrafficBreakdown>): TrafficBreakdown {
@@ -56,6 +57,9 @@ describe('classify', () => {
       [389, 'cldap_amplification'],
       [19, 'chargen_amplification'],
       [161, 'snmp_amplification'],
+      [111, 'rpcbind_amplification'],
+      [3702, 'ws_discovery_amplification'],
+      [37810, 'dvr_amplification'],
     ];
     for (const [port, family] of cases) {
       const c = classify(
@@ -152,10 +156,16 @@ describe('classify: vectors, spoofing and the fingerprint', () => {
     });
   });
 
-  it('calls reflector ports without a family of their own a UDP flood, port in the fingerprint', () => {
-    const c = classify(breakdown({ udp: 1000, udpReflectorPorts: [{ port: 3702, packets: 990 }] }), 4, 700);
-    expect(c.family).toBe('udp_flood');
-    expect(c.fingerprint.sourcePorts).toEqual([3702]);
+  it('has an amplification family for every reflector port the breakdown counts', () => {
+    expect(REFLECTOR_PORTS.filter((port) => AMPLIFICATION_PORTS[port] === undefined)).toEqual([]);
+    expect(
+      Object.keys(AMPLIFICATION_PORTS)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([...REFLECTOR_PORTS].sort((a, b) => a - b));
+    const families = Object.values(AMPLIFICATION_PORTS);
+    expect(families.every((f) => ATTACK_FAMILIES.includes(f))).toBe(true);
+    expect(new Set(families).size).toBe(families.length);
   });
 
   it('says sources look spoofed when most packets come from bogons', () => {

@@ -27,6 +27,7 @@ describe('detectionConfigSchema', () => {
         hostCapacity: 65536,
       },
       hostCapacity: 262144,
+      outboundHostCapacity: 65536,
       hostIdleSeconds: 120,
     });
   });

@@ -69,6 +69,9 @@ describe('planMitigation', () => {
       cldap_amplification: 389,
       chargen_amplification: 19,
       snmp_amplification: 161,
+      rpcbind_amplification: 111,
+      ws_discovery_amplification: 3702,
+      dvr_amplification: 37810,
     };
     for (const [family, port] of Object.entries(expected)) {
       const incident = makeIncident({ family: family as never, fingerprint: { sourcePorts: [] } });

@@ -236,6 +236,27 @@ describe('TrafficCounter breakdown classes', () => {
     expect(shares[7 * 3 + 2]).toBeCloseTo(1 / 5, 9); // fragment flows
   });
 
+  it('counts IPv6 fragments reported as protocol 44 or, by softflowd, 0 with ports 0, and nothing else of those', () => {
+    const counter = counterFor(['2001:db8::/32']);
+    const dst = '2001:db8::16';
+    counter.ingest(
+      batchOf([
+        // An exporter stopping at the Fragment header reports its number as the protocol.
+        { dst, protocol: 44, srcPort: 0, dstPort: 0, packets: 40, bytes: 60_000, arrivalMs: T0 },
+        // softflowd (NetFlow v9, IPFIX) reports non-initial IPv6 fragments as protocol 0.
+        { dst, protocol: 0, srcPort: 0, dstPort: 0, packets: 50, bytes: 75_000, arrivalMs: T0 },
+        // The first fragment carries the UDP header: an ordinary UDP record.
+        { dst, protocol: 17, srcPort: 5353, dstPort: 5353, packets: 10, bytes: 15_000, arrivalMs: T0 },
+      ]),
+    );
+    expect(counter.hostBreakdown(hostId(counter, dst), T0 + 500)).toMatchObject({
+      packets: 100,
+      fragments: 90,
+      other: 90,
+      udp: 10,
+    });
+  });
+
   it('halves the counts at each new generation and forgets them after two empty ones', () => {
     const counter = counterFor(['203.0.113.0/24']);
     const dst = '203.0.113.5';
