@@ -276,27 +276,8 @@ export class SflowV5Decoder implements FlowDecoder {
     emit: boolean,
   ): number {
     const fixed = expanded ? FLOW_SAMPLE_EXPANDED_FIXED : FLOW_SAMPLE_FIXED;
-    if (end - o < fixed) {
-      throw wireError(
-        'FG_ERR_WIRE_LENGTH',
-        ctx,
-        `${expanded ? 'expanded ' : ''}flow sample of ${end - o} bytes is shorter than its ${fixed}-byte fixed part`,
-        o - 4,
-        { declared: end - o, required: fixed },
-      );
-    }
-    const countAt = o + fixed - 4;
-    const count = u32(b, countAt);
-    let p = countAt + 4;
-    if (count > (end - p) / TLV_HEADER) {
-      throw wireError(
-        'FG_ERR_WIRE_VALUE',
-        ctx,
-        `flow sample claims ${count} records, but its ${end - p} remaining bytes hold at most ${Math.floor((end - p) / TLV_HEADER)}`,
-        countAt,
-        { records: count, bytesLeft: end - p },
-      );
-    }
+    const count = sampleRecordCount(b, o, end, fixed, expanded, 'flow', ctx);
+    let p = o + fixed;
     this.rawOffset = -1;
     this.sampledOffset = -1;
     for (let i = 0; i < count; i++) {
@@ -570,27 +551,8 @@ export class SflowV5Decoder implements FlowDecoder {
     emit: boolean,
   ): void {
     const fixed = expanded ? COUNTERS_SAMPLE_EXPANDED_FIXED : COUNTERS_SAMPLE_FIXED;
-    if (end - o < fixed) {
-      throw wireError(
-        'FG_ERR_WIRE_LENGTH',
-        ctx,
-        `${expanded ? 'expanded ' : ''}counter sample of ${end - o} bytes is shorter than its ${fixed}-byte fixed part`,
-        o - 4,
-        { declared: end - o, required: fixed },
-      );
-    }
-    const countAt = o + fixed - 4;
-    const count = u32(b, countAt);
-    let p = countAt + 4;
-    if (count > (end - p) / TLV_HEADER) {
-      throw wireError(
-        'FG_ERR_WIRE_VALUE',
-        ctx,
-        `counter sample claims ${count} records, but its ${end - p} remaining bytes hold at most ${Math.floor((end - p) / TLV_HEADER)}`,
-        countAt,
-        { records: count, bytesLeft: end - p },
-      );
-    }
+    const count = sampleRecordCount(b, o, end, fixed, expanded, 'counter', ctx);
+    let p = o + fixed;
     for (let i = 0; i < count; i++) {
       const body = this.recordBounds(b, p, end, i, count, 'counter', ctx);
       const recordLength = u32(b, p + 4);
@@ -640,4 +602,42 @@ export class SflowV5Decoder implements FlowDecoder {
     }
     return this.agentText;
   }
+}
+
+/**
+ * Checks a sample's fixed part and its record count against the bytes present, so a lying count
+ * can never make the record loop run past the sample. Returns the count; records start at
+ * `o + fixed`.
+ */
+function sampleRecordCount(
+  b: Uint8Array,
+  o: number,
+  end: number,
+  fixed: number,
+  expanded: boolean,
+  kind: 'flow' | 'counter',
+  ctx: DecodeContext,
+): number {
+  if (end - o < fixed) {
+    throw wireError(
+      'FG_ERR_WIRE_LENGTH',
+      ctx,
+      `${expanded ? 'expanded ' : ''}${kind} sample of ${end - o} bytes is shorter than its ${fixed}-byte fixed part`,
+      o - 4,
+      { declared: end - o, required: fixed },
+    );
+  }
+  const countAt = o + fixed - 4;
+  const count = u32(b, countAt);
+  const p = countAt + 4;
+  if (count > (end - p) / TLV_HEADER) {
+    throw wireError(
+      'FG_ERR_WIRE_VALUE',
+      ctx,
+      `${kind} sample claims ${count} records, but its ${end - p} remaining bytes hold at most ${Math.floor((end - p) / TLV_HEADER)}`,
+      countAt,
+      { records: count, bytesLeft: end - p },
+    );
+  }
+  return count;
 }
