@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 require_node 20
-apt_ensure python3 make g++ softflowd python3-scapy tshark pmacct exabgp bird2 iproute2 gobgpd frr
+apt_ensure python3 make g++ softflowd python3-scapy tshark pmacct exabgp bird2 iproute2 gobgpd frr \
+  iptables ipset nftables ufw fail2ban openssh-server openssh-client sudo
 npm_build
 log "typecheck"
 npx tsc -p tsconfig.json --noEmit
