@@ -20,6 +20,16 @@ export const ErrorCodes = {
   FG_ERR_ADAPTER_APPLY: 'adapter failed to apply an intent',
   FG_ERR_ADAPTER_WITHDRAW: 'adapter failed to withdraw a mitigation',
   FG_ERR_ADAPTER_UNREACHABLE: 'adapter cannot reach the device it drives, so cannot tell what is in place',
+  // Running commands on nodes (locally or over SSH) and cloud firewall APIs
+  FG_ERR_EXEC_START: 'the command could not be started (binary missing or not executable)',
+  FG_ERR_EXEC_TIMEOUT: 'the command did not finish before its deadline',
+  FG_ERR_EXEC_FAILED: 'the command ran and reported failure',
+  FG_ERR_SSH_CONNECT: 'the SSH connection to the node failed',
+  FG_ERR_SSH_HOST_KEY: 'the node presented a host key other than the pinned one',
+  FG_ERR_NODE_PARAM: 'an action parameter is not a valid value of its kind',
+  FG_ERR_NODE_RULE: 'a node firewall rule is invalid',
+  FG_ERR_NODE_RISK: 'a broad rule needs its risk acknowledged before it is saved',
+  FG_ERR_CLOUD_API: 'a cloud firewall API refused or failed a request',
   // Mitigation safety
   FG_ERR_SAFETY_PROTECTED: 'target lies in a protected prefix',
   FG_ERR_SAFETY_PREFIX_LENGTH: 'prefix is shorter than the configured minimum',
