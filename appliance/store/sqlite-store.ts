@@ -11,6 +11,7 @@ import { FloodgateError } from '../../core/errors.js';
 import type { EscalationRun, TargetHistory } from '../../core/escalation/run.js';
 import type { Incident } from '../../core/incident/incident.js';
 import type { MitigationRecord } from '../../core/mitigation/mitigation.js';
+import type { NodeRule } from '../../core/node-rules/rule.js';
 import { migrate } from './migrations.js';
 import type { AuditQuery, IncidentQuery, MitigationQuery, RunQuery, Store } from './store.js';
 
@@ -94,6 +95,13 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sto
       ON CONFLICT (target) DO UPDATE SET last_ended_at = excluded.last_ended_at, json = excluded.json`),
     allHistory: db.prepare('SELECT json FROM target_history ORDER BY target'),
     getMitigation: db.prepare('SELECT json FROM mitigations WHERE id = ?'),
+    upsertNodeRule: db.prepare(`
+      INSERT INTO node_rules (id, enabled, updated_at, json) VALUES (@id, @enabled, @updatedAt, @json)
+      ON CONFLICT (id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at,
+        json = excluded.json`),
+    getNodeRule: db.prepare('SELECT json FROM node_rules WHERE id = ?'),
+    allNodeRules: db.prepare('SELECT json FROM node_rules ORDER BY id'),
+    deleteNodeRule: db.prepare('DELETE FROM node_rules WHERE id = ?'),
     lastAudit: db.prepare('SELECT seq, prev_hash, hash, json FROM audit ORDER BY seq DESC LIMIT 1'),
     insertAudit: db.prepare(`
       INSERT INTO audit (seq, at_ms, actor, action, incident_id, mitigation_id, adapter, result, prev_hash, hash, json)
@@ -218,6 +226,34 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sto
           (row) => JSON.parse(row.json) as MitigationRecord,
         );
       });
+    },
+
+    saveNodeRule(rule) {
+      guard('saveNodeRule', { ruleId: rule.id }, () => {
+        stmt.upsertNodeRule.run({
+          id: rule.id,
+          enabled: rule.enabled ? 1 : 0,
+          updatedAt: rule.updatedAtMs,
+          json: JSON.stringify(rule),
+        });
+      });
+    },
+
+    getNodeRule(id) {
+      return guard('getNodeRule', { ruleId: id }, () => {
+        const row = stmt.getNodeRule.get(id) as JsonRow | undefined;
+        return row === undefined ? undefined : (JSON.parse(row.json) as NodeRule);
+      });
+    },
+
+    listNodeRules() {
+      return guard('listNodeRules', {}, () =>
+        (stmt.allNodeRules.all() as JsonRow[]).map((row) => JSON.parse(row.json) as NodeRule),
+      );
+    },
+
+    deleteNodeRule(id) {
+      return guard('deleteNodeRule', { ruleId: id }, () => stmt.deleteNodeRule.run(id).changes > 0);
     },
 
     saveRun(run) {

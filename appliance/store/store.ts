@@ -7,6 +7,7 @@ import type { AuditEntry, AuditInput, ChainVerification } from '../../core/audit
 import type { EscalationRun, RunState, TargetHistory } from '../../core/escalation/run.js';
 import type { Incident, IncidentState } from '../../core/incident/incident.js';
 import type { MitigationRecord, MitigationState } from '../../core/mitigation/mitigation.js';
+import type { NodeRule } from '../../core/node-rules/rule.js';
 
 export interface IncidentQuery {
   state?: IncidentState;
@@ -63,6 +64,14 @@ export interface Store {
   /** What the TTL backoff remembers per target. */
   saveTargetHistory(history: TargetHistory): void;
   listTargetHistory(): TargetHistory[];
+
+  /** Inserts or replaces the node firewall rule with this id. */
+  saveNodeRule(rule: NodeRule): void;
+  getNodeRule(id: string): NodeRule | undefined;
+  /** In id order. */
+  listNodeRules(): NodeRule[];
+  /** False when there was no such rule. */
+  deleteNodeRule(id: string): boolean;
 
   /**
    * Chains the input onto the last entry and stores it, in one transaction: concurrent writers

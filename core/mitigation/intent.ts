@@ -5,6 +5,7 @@
  * Four kinds, one per response tier: a host firewall rule on the attacked node, a FlowSpec rule,
  * an RTBH route, and the diversion of the covering prefix to a scrubbing provider.
  */
+import type { AttackFamily, SeverityLevel } from '../incident/incident.js';
 import type { IpVersion } from '../net/address.js';
 
 /** A numeric FlowSpec match: a list of ranges OR-ed together (RFC 8955 numeric operators). */
@@ -72,6 +73,27 @@ export type FirewallAction =
   | { type: 'drop-protocol'; protocol: number; sourcePorts?: number[]; destinationPorts?: number[] }
   | { type: 'rate-limit'; packetsPerSecond: number; protocol?: number; synOnly?: boolean };
 
+/**
+ * The incident as node firewall rules see it: what their triggers test and what fills the
+ * parameters a rule leaves to the attack. Not part of the intent's id (two incidents on one host
+ * still share one intent); a snapshot taken when the tier fired.
+ */
+export interface FirewallIncidentFacts {
+  family: AttackFamily;
+  /** Peak rate / threshold on the metric that fired hardest. */
+  severity: number;
+  severityLevel?: SeverityLevel;
+  /** Peak packets and bits per second so far. */
+  pps: number;
+  bps: number;
+  /** Top source addresses, largest first. */
+  sources: string[];
+  /** Reflector source ports, largest share first. */
+  sourcePorts: number[];
+  destinationPorts: number[];
+  protocols: number[];
+}
+
 export interface FirewallIntent {
   kind: 'firewall';
   id: string;
@@ -80,6 +102,7 @@ export interface FirewallIntent {
   /** The attacked host whose own firewall gets the rule: always /32 or /128. */
   target: string;
   action: FirewallAction;
+  facts?: FirewallIncidentFacts;
 }
 
 export interface ScrubbingIntent {

@@ -19,6 +19,7 @@ import { firewallActionFor } from './firewall-action.js';
 import { flowSpecMatchFor } from './flowspec-match.js';
 import type {
   BlackholeIntent,
+  FirewallIncidentFacts,
   FirewallIntent,
   FlowSpecIntent,
   IntentKind,
@@ -94,6 +95,21 @@ function blackholeIntents(incident: Incident, config: MitigationConfig, target: 
   });
 }
 
+function firewallFacts(incident: Incident): FirewallIncidentFacts {
+  const fp = incident.fingerprint;
+  return {
+    family: incident.family,
+    severity: incident.severity,
+    ...(incident.severityLevel === undefined ? {} : { severityLevel: incident.severityLevel }),
+    pps: incident.peak.pps,
+    bps: incident.peak.bps,
+    sources: (fp.topSources ?? []).map((s) => s.address),
+    sourcePorts: [...fp.sourcePorts],
+    destinationPorts: [...fp.destinationPorts],
+    protocols: [...fp.protocols],
+  };
+}
+
 function firewallIntent(incident: Incident, config: MitigationConfig, target: Target): FirewallIntent {
   const content = canonicalIntentContent({
     kind: 'firewall',
@@ -101,7 +117,7 @@ function firewallIntent(incident: Incident, config: MitigationConfig, target: Ta
     target: target.text,
     action: firewallActionFor(incident, target.version, config.firewall, config.protectedPrefixes),
   });
-  return { ...content, id: intentId(content), incidentId: incident.id };
+  return { ...content, id: intentId(content), incidentId: incident.id, facts: firewallFacts(incident) };
 }
 
 /**

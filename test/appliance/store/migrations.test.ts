@@ -39,6 +39,7 @@ describe('migrations', () => {
       'escalation_runs',
       'incidents',
       'mitigations',
+      'node_rules',
       'schema_version',
       'target_history',
     ]);
