@@ -4,9 +4,11 @@
  * mitigate, for how long, whether it is safe): core did that before the intent reached them.
  */
 import type { ZodType } from 'zod';
+import type { AuditInput } from '../core/audit/chain.js';
 import { FloodgateError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { IntentKind, MitigationIntent } from '../core/mitigation/intent.js';
+import type { NodeRule } from '../core/node-rules/rule.js';
 
 /** The contract version this build of Floodgate speaks; a plugin declaring another is refused. */
 export const ADAPTER_CONTRACT_VERSION = 1;
@@ -110,7 +112,19 @@ export interface AdapterContext {
   now(): number;
   /** The appliance's state directory, for adapters that keep files (absent in previews and tests). */
   stateDir?: string;
+  /**
+   * Records an audit entry of the adapter's own, e.g. each command a node adapter ran on a host
+   * (the dispatcher audits apply and withdraw as a whole). Actor and time are filled in.
+   */
+  audit?(entry: AdapterAuditEntry): void;
+  /**
+   * The operator's node firewall rules as saved now (firewall adapters read them at each apply,
+   * so enabling or disabling a rule takes effect at once).
+   */
+  nodeRules?(): readonly NodeRule[];
 }
+
+export type AdapterAuditEntry = Omit<AuditInput, 'atMs' | 'actor'>;
 
 export interface AdapterPlugin<C = unknown> {
   /** The `type` configuration entries use to pick this plugin ("dry-run", "exabgp"). */

@@ -221,6 +221,9 @@ export function createAdapterRegistry(): AdapterRegistry {
         logger: scopedLogger(ctx.logger, entry.name),
         now: ctx.now,
         ...(ctx.stateDir === undefined ? {} : { stateDir: ctx.stateDir }),
+        // The entry names its adapter whatever the adapter wrote, so one adapter cannot speak for another.
+        ...(ctx.audit === undefined ? {} : { audit: (e) => ctx.audit?.({ ...e, adapter: entry.name }) }),
+        ...(ctx.nodeRules === undefined ? {} : { nodeRules: ctx.nodeRules }),
       };
       let adapter: MitigationAdapter;
       try {

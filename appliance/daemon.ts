@@ -2,9 +2,10 @@
  * `floodgate run`: wires collectors -> detector -> runbook engine -> dispatcher -> adapters, with
  * the store and the HTTP API beside them. This file only wires; each stage lives in its own folder.
  */
+
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import type { AdapterPlugin } from '../adapters/contract.js';
+import type { AdapterPlugin, MitigationAdapter } from '../adapters/contract.js';
 import { createDecoderTable } from '../collectors/registry.js';
 import { FlowTemplates } from '../collectors/template/flow-templates.js';
 import { createUdpCollector } from '../collectors/udp-listener.js';
@@ -55,13 +56,25 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
   const now = options.now ?? Date.now;
   const stepMs = options.stepMs ?? 1000;
 
-  const active = buildAdapters(config, {
-    logger,
-    now,
-    preview: 'by-mode',
-    ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
-  });
   const store = openSqliteStore(join(config.store.stateDir, config.store.file));
+  let active: MitigationAdapter[];
+  try {
+    active = buildAdapters(config, {
+      logger,
+      now,
+      preview: 'by-mode',
+      ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
+      host: {
+        audit: (entry) => {
+          store.appendAudit({ ...entry, atMs: now(), actor: `adapter:${entry.adapter ?? 'unknown'}` });
+        },
+        nodeRules: () => store.listNodeRules(),
+      },
+    });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
 
   // A random hash seed per run stops an attacker from aiming destinations at one bucket chain.
   const detector = createDetector(config.detection, { hashSeed: randomInt(2 ** 32) });

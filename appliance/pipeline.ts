@@ -3,7 +3,7 @@
  * same way from the configuration: the adapters (real, or previews of them) and the runbook
  * engine's settings.
  */
-import type { AdapterPlugin, MitigationAdapter } from '../adapters/contract.js';
+import type { AdapterContext, AdapterPlugin, MitigationAdapter } from '../adapters/contract.js';
 import { DRY_RUN_TYPE } from '../adapters/dry-run/plugin.js';
 import { previewAdapter } from '../adapters/preview.js';
 import { createAdapterRegistry, registerBuiltinAdapters } from '../adapters/registry.js';
@@ -24,6 +24,8 @@ export interface AdapterSetOptions {
   preview: 'by-mode' | 'all';
   /** Adapter plugins besides the built-in ones (a provider's package, a test's fake). */
   plugins?: readonly AdapterPlugin<never>[];
+  /** What the daemon lends adapters besides logger and clock: its audit chain and the node rules. */
+  host?: Pick<AdapterContext, 'audit' | 'nodeRules'>;
 }
 
 /**
@@ -38,7 +40,13 @@ export function buildAdapters(config: FloodgateConfig, options: AdapterSetOption
   const simulate = options.preview === 'all';
   // Creating does no I/O, and previews never start the adapter they stand for: the state
   // directory is only read by adapters that are started, so simulation writes nothing.
-  const configured = registry.instantiate(config.adapters, { logger, now, stateDir: config.store.stateDir });
+  const configured = registry.instantiate(config.adapters, {
+    logger,
+    now,
+    stateDir: config.store.stateDir,
+    ...(options.host?.audit === undefined ? {} : { audit: options.host.audit }),
+    ...(options.host?.nodeRules === undefined ? {} : { nodeRules: options.host.nodeRules }),
+  });
   let adapters: MitigationAdapter[];
   if (simulate) {
     adapters = configured.map((a) => previewAdapter(a, { logger, now }));
