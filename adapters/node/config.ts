@@ -1,0 +1,45 @@
+/**
+ * Configuration of a node adapter instance (`type: node`): the hosts whose own firewalls tier 1
+ * changes, and how each is reached. The rules themselves (trigger → action → undo) are saved by
+ * operators through the API or `floodgate rules`, not written here.
+ */
+import { z } from 'zod';
+import { cidr } from '../../core/config/formats.js';
+import { sshTargetSchema } from '../exec/ssh-config.js';
+
+export const NODE_CAPABILITIES = ['firewall'] as const;
+
+const nodeSchema = z
+  .object({
+    /** The name rules use in their scope ("web1"); also shown in audit entries. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be lower-case letters, digits, ".", "-" and "_"'),
+    /**
+     * The prefixes whose hosts this node carries: a rule runs on a node only for a target inside
+     * one of them. Empty: every target (the appliance host protecting itself, a lone server).
+     */
+    serves: z.array(cidr).default([]),
+    /** Reach the node over SSH; absent: the node is the appliance host itself. */
+    ssh: sshTargetSchema.optional(),
+    /** For the appliance host itself: run commands through `sudo -n --`. */
+    sudo: z.boolean().default(false),
+  })
+  .strict();
+
+export const nodeConfigSchema = z
+  .object({
+    nodes: z
+      .array(nodeSchema)
+      .min(1)
+      .refine((l) => new Set(l.map((n) => n.name)).size === l.length, { message: 'names a node twice' })
+      .default([{ name: 'local', serves: [], sudo: false }]),
+    /** Deadline of each command on a node. */
+    commandTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** Most rule runs (rule × node) one firewall intent may start; the rest are refused and audited. */
+    maxRunsPerIntent: z.number().int().min(1).max(1000).default(32),
+  })
+  .strict();
+
+export type NodeAdapterConfig = z.infer<typeof nodeConfigSchema>;
+export type NodeConfig = NodeAdapterConfig['nodes'][number];
