@@ -5,10 +5,12 @@
  * socket; the component decides where it listens.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ActionCatalogue } from '../../adapters/node/catalogue.js';
 import { type ErrorCode, FloodgateError, isFloodgateError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { MitigationRecord } from '../../core/mitigation/mitigation.js';
 import type { Store } from '../store/store.js';
+import { registerNodeRuleRoutes } from './node-rules-routes.js';
 import {
   auditQuery,
   errorBody,
@@ -50,6 +52,10 @@ export interface HttpApiDeps {
   stats: () => Record<string, unknown>;
   health: () => Promise<HealthReport>;
   logger: Logger;
+  /** The node action catalogue: serves /api/v1/node-actions and /api/v1/node-rules when given. */
+  nodeActions?: ActionCatalogue;
+  /** Clock for rule timestamps and audit entries. */
+  now?: () => number;
 }
 
 export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
@@ -244,6 +250,10 @@ export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
   });
 
   app.get('/api/v1/stats', async () => deps.stats());
+
+  if (deps.nodeActions !== undefined) {
+    registerNodeRuleRoutes(app, { store, catalogue: deps.nodeActions, now: deps.now ?? Date.now });
+  }
 
   return app;
 }

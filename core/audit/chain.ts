@@ -29,6 +29,11 @@ export const AUDIT_ACTIONS = [
   'notify',
   'approve',
   'cancel',
+  // Node firewall rules saved, switched or removed by operators
+  'rule-save',
+  'rule-enable',
+  'rule-disable',
+  'rule-delete',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AdapterAuditEntry, AdapterContext } from '../../../adapters/contract.js';
 import type { CommandRunner } from '../../../adapters/exec/command-runner.js';
-import type { ActionCatalogue, ActionEntry } from '../../../adapters/node/catalogue.js';
 import { nodeConfigSchema } from '../../../adapters/node/config.js';
 import { createNodeAdapter } from '../../../adapters/node/node-adapter.js';
-import { FloodgateError } from '../../../core/errors.js';
 import { nullLogger } from '../../../core/logger.js';
 import type { FirewallIntent } from '../../../core/mitigation/intent.js';
 import type { NodeRule } from '../../../core/node-rules/rule.js';
+import { fakeCatalogue as catalogue } from './fake-catalogue.js';
 
 const intent: FirewallIntent = {
   kind: 'firewall',
@@ -53,63 +52,6 @@ function rule(id: string, over: Partial<NodeRule> = {}): NodeRule {
     ...over,
   };
 }
-
-/** drop-port: one command filled from the incident's first source port; its undo deletes it. */
-const dropPort: ActionEntry = {
-  id: 'test.drop-port',
-  group: 'test',
-  title: 'drop a UDP source port',
-  description: '',
-  venue: 'node',
-  params: [{ name: 'port', kind: 'port', description: '', required: true, fromIncident: 'sourcePorts' }],
-  risk: 'low',
-  riskNote: '',
-  commandTemplate: 'fw add {port}',
-  undoTemplate: 'fw del {port}',
-  isBroad: () => false,
-  preview(params, incident, tag) {
-    const port = String(params['port'] ?? incident.sourcePorts[0]);
-    return {
-      apply: [`fw add ${port} ${incident.target} ${tag}`],
-      undo: [`fw del ${port} ${incident.target} ${tag}`],
-    };
-  },
-  async apply(params, incident, tag, venue) {
-    const port = String(params['port'] ?? incident.sourcePorts[0]);
-    const argv = ['fw', 'add', port, incident.target, tag];
-    const r = await venue.runner!.run(argv);
-    const outcome = {
-      command: argv.join(' '),
-      ok: r.exitCode === 0,
-      code: r.exitCode,
-      output: r.stdout,
-      ms: 1,
-    };
-    if (!outcome.ok) {
-      throw new FloodgateError('FG_ERR_EXEC_FAILED', `fw add exited ${r.exitCode}`, { outcomes: [outcome] });
-    }
-    const undo = ['fw', 'del', port, incident.target, tag];
-    return {
-      applied: [outcome.command],
-      undoTexts: [undo.join(' ')],
-      outcomes: [outcome],
-      undo: { argv: undo },
-    };
-  },
-  async undo(record, venue) {
-    const argv = record.undo['argv'] as string[];
-    const r = await venue.runner!.run(argv);
-    return {
-      wasPresent: r.exitCode === 0,
-      outcomes: [{ command: argv.join(' '), ok: true, code: r.exitCode, output: '', ms: 1 }],
-    };
-  },
-};
-
-const catalogue: ActionCatalogue = {
-  entries: () => [dropPort],
-  get: (id) => (id === dropPort.id ? dropPort : undefined),
-};
 
 interface Harness {
   ran: { node: string; argv: string[] }[];
