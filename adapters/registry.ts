@@ -19,6 +19,7 @@ import { dryRunPlugin } from './dry-run/plugin.js';
 import { exabgpPlugin } from './exabgp/plugin.js';
 import { frrPlugin } from './frr/plugin.js';
 import { gobgpPlugin } from './gobgp/plugin.js';
+import { nodePlugin } from './node/plugin.js';
 
 /** One `adapters:` entry of floodgate.yaml. */
 export interface AdapterEntry {
@@ -264,4 +265,5 @@ export function registerBuiltinAdapters(registry: AdapterRegistry): void {
   registry.register(birdPlugin);
   registry.register(gobgpPlugin);
   registry.register(frrPlugin);
+  registry.register(nodePlugin);
 }

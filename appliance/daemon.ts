@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { AdapterPlugin, MitigationAdapter } from '../adapters/contract.js';
+import { builtinNodeCatalogue } from '../adapters/node/builtin-catalogue.js';
 import { createDecoderTable } from '../collectors/registry.js';
 import { FlowTemplates } from '../collectors/template/flow-templates.js';
 import { createUdpCollector } from '../collectors/udp-listener.js';
@@ -159,6 +160,8 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
     stats,
     health,
     logger,
+    nodeActions: builtinNodeCatalogue(),
+    now,
     operations: {
       approve: (id, operator) => dispatcher.approve(id, operator),
       approveIncident: (id, operator) => dispatcher.approveIncident(id, operator),

@@ -6,6 +6,7 @@ import { type CliIo, checkConfig } from './check-config.js';
 import { decodeCapture } from './decode.js';
 import { exabgpConfig } from './exabgp-config.js';
 import { operatorAction } from './operator.js';
+import { rulesActions, rulesAdd, rulesChange, rulesList, rulesPreview } from './rules.js';
 import { runDaemon } from './run.js';
 import { simulateCommand } from './simulate.js';
 import { packageVersion } from './version.js';
@@ -183,5 +184,59 @@ audit
     }
     process.exitCode = auditExport(opts.config, opts.format as AuditFormat, opts.out, io);
   });
+
+const rules = program
+  .command('rules')
+  .description('node firewall rules (tier 1): trigger -> command -> undo');
+rules
+  .command('actions')
+  .description('list every action type with its tool group, parameters, command and undo templates and risk')
+  .option('--json', 'print JSON for scripts')
+  .action((opts: { json?: boolean }) => {
+    process.exitCode = rulesActions(opts.json === true, io);
+  });
+rules
+  .command('preview')
+  .description('show the exact command and undo a rule would run, filled with an example incident')
+  .argument('<file>', 'the rule as YAML or JSON')
+  .option('--ipv6', 'fill it with an IPv6 example incident')
+  .option('--json', 'print the preview as JSON')
+  .action((file: string, opts: { ipv6?: boolean; json?: boolean }) => {
+    process.exitCode = rulesPreview(file, opts, io);
+  });
+const daemonOptions = (command: Command) =>
+  command
+    .option('-c, --config <file>', 'floodgate.yaml whose http.listen the daemon answers on')
+    .option('--api <url>', 'the daemon API base URL instead (e.g. http://127.0.0.1:8080)')
+    .option('--operator <name>', 'who acts, as the audit log names them (default: $USER)');
+daemonOptions(
+  rules
+    .command('add')
+    .description('save a rule (or replace the rule with its id) on the running daemon; prints its commands')
+    .argument('<file>', 'the rule as YAML or JSON')
+    .option('--acknowledge-risk', 'save a broad rule (a whole protocol, an interface-wide police, ...)'),
+).action(
+  async (
+    file: string,
+    opts: { config?: string; api?: string; operator?: string; acknowledgeRisk?: boolean },
+  ) => {
+    process.exitCode = await rulesAdd(file, opts, io);
+  },
+);
+daemonOptions(
+  rules.command('list').description('list the saved rules').option('--json', 'print JSON'),
+).action(async (opts: { config?: string; api?: string; operator?: string; json?: boolean }) => {
+  process.exitCode = await rulesList(opts, io);
+});
+for (const verb of ['enable', 'disable', 'delete'] as const) {
+  daemonOptions(
+    rules
+      .command(verb)
+      .description(`${verb} a saved rule (takes effect at once)`)
+      .argument('<id>', 'rule id'),
+  ).action(async (id: string, opts: { config?: string; api?: string; operator?: string }) => {
+    process.exitCode = await rulesChange(verb, id, opts, io);
+  });
+}
 
 await program.parseAsync(process.argv);

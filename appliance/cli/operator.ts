@@ -22,7 +22,7 @@ interface RecordJson {
 }
 
 /** Where the daemon of this configuration answers; a wildcard listen address is reached on loopback. */
-function apiBase(options: OperatorOptions): string {
+export function apiBase(options: OperatorOptions): string {
   if (options.api !== undefined) return options.api.replace(/\/+$/, '');
   const loaded = options.config === undefined ? defaultConfig() : loadConfigFile(options.config);
   const listen = parseListen(loaded.config.http.listen);
