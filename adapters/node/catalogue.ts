@@ -4,6 +4,7 @@
  * (Cloudflare, DigitalOcean, Vultr: cloud/). The adapter, previews, the CLI and the API only
  * speak this interface; catalogue-entries.ts adapts both families to it.
  */
+import type { ActionParamValue } from '../../core/node-rules/rule.js';
 import type { CommandRunner } from '../exec/command-runner.js';
 
 export type ActionRisk = 'low' | 'medium' | 'high';
@@ -84,19 +85,19 @@ export interface ActionEntry {
   commandTemplate: string;
   undoTemplate: string;
   /** Broad rules (a whole protocol, an interface-wide police, ...) need an acknowledged risk to be saved. */
-  isBroad(params: Readonly<Record<string, string | number>>): boolean;
+  isBroad(params: Readonly<Record<string, ActionParamValue>>): boolean;
   /**
    * The exact apply and undo texts for these parameters and this incident; throws
    * FG_ERR_NODE_PARAM for an invalid or hostile value (then nothing would run either).
    */
   preview(
-    params: Readonly<Record<string, string | number>>,
+    params: Readonly<Record<string, ActionParamValue>>,
     incident: ActionIncident,
     tag: string,
   ): ActionPreview;
   /** Puts the action in place; rejects with a FloodgateError carrying the outcomes when it failed. */
   apply(
-    params: Readonly<Record<string, string | number>>,
+    params: Readonly<Record<string, ActionParamValue>>,
     incident: ActionIncident,
     tag: string,
     venue: ActionVenueHandle,

@@ -24,8 +24,22 @@ const nodeSchema = z
     ssh: sshTargetSchema.optional(),
     /** For the appliance host itself: run commands through `sudo -n --`. */
     sudo: z.boolean().default(false),
+    /**
+     * For the appliance host itself: run commands inside this network namespace
+     * (`ip netns exec NAME ...`), for servers that live in namespaces on the appliance.
+     */
+    netns: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+        'must be a network namespace name (letters, digits, ".", "-", "_")',
+      )
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((n) => n.ssh === undefined || n.netns === undefined, {
+    message: 'a node is reached over ssh or is a local network namespace, not both',
+  });
 
 export const nodeConfigSchema = z
   .object({

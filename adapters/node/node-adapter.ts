@@ -19,6 +19,7 @@ import type {
 } from '../../core/mitigation/intent.js';
 import { describeIntent } from '../../core/mitigation/intent-text.js';
 import { mitigationId } from '../../core/mitigation/mitigation.js';
+import type { ActionParamValue } from '../../core/node-rules/rule.js';
 import { describeTrigger, type NodeRule } from '../../core/node-rules/rule.js';
 import { cooldownKey, type RuleSelection, selectRules } from '../../core/node-rules/select.js';
 import {
@@ -52,7 +53,7 @@ export interface RuleRun {
   venue: string;
   actionType: string;
   tag: string;
-  params: Record<string, string | number>;
+  params: Record<string, ActionParamValue>;
   record: ActionRunRecord;
   appliedAtMs: number;
 }
@@ -80,7 +81,11 @@ const OUTPUT_AUDIT_CHARS = 4096;
 
 function defaultRunner(node: NodeConfig, timeoutMs: number): CommandRunner {
   if (node.ssh !== undefined) return createSshRunner({ ...node.ssh, timeoutMs });
-  return createLocalRunner({ sudo: node.sudo, timeoutMs });
+  return createLocalRunner({
+    sudo: node.sudo,
+    timeoutMs,
+    ...(node.netns === undefined ? {} : { prefix: ['ip', 'netns', 'exec', node.netns] }),
+  });
 }
 
 /** The incident as actions see it; an intent stored before facts existed gets neutral ones. */

@@ -25,7 +25,7 @@ export type NodeRuleTrigger =
   | { type: 'any-incident' };
 
 /** A parameter value as the rule gives it; parameters left out are filled from the incident. */
-export type ActionParamValue = string | number;
+export type ActionParamValue = string | number | (string | number)[];
 
 export interface NodeRuleAction {
   /** An action type id from `floodgate rules actions` ("iptables.drop-source"). */
@@ -70,7 +70,8 @@ const triggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('any-incident') }).strict(),
 ]);
 
-const paramValue = z.union([z.string().max(256), z.number()]);
+const scalar = z.union([z.string().max(256), z.number()]);
+const paramValue = z.union([scalar, z.array(scalar).max(64)]);
 
 /** What an operator sends to save a rule: the stored rule without the bookkeeping fields. */
 export const nodeRuleInputSchema = z
