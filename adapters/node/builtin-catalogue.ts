@@ -2,7 +2,9 @@
  * The action types this build of Floodgate ships: the host-firewall tools run on nodes and the
  * cloud firewall APIs. One catalogue, shared by the node adapter, the CLI and the API.
  */
+import { LOCAL_ACTION_TYPES } from './actions/catalogue.js';
 import type { ActionCatalogue, ActionEntry } from './catalogue.js';
+import { localEntry } from './local-entries.js';
 
 export function catalogueOf(entries: readonly ActionEntry[]): ActionCatalogue {
   const byId = new Map(entries.map((e) => [e.id, e]));
@@ -13,6 +15,6 @@ export function catalogueOf(entries: readonly ActionEntry[]): ActionCatalogue {
 let builtin: ActionCatalogue | undefined;
 
 export function builtinNodeCatalogue(): ActionCatalogue {
-  builtin ??= catalogueOf([]);
+  builtin ??= catalogueOf(LOCAL_ACTION_TYPES.map(localEntry));
   return builtin;
 }

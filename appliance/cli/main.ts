@@ -11,6 +11,12 @@ import { runDaemon } from './run.js';
 import { simulateCommand } from './simulate.js';
 import { packageVersion } from './version.js';
 
+// `floodgate rules actions | head` closes our stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const io: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
