@@ -41,6 +41,11 @@ const BENCHMARKS: readonly Entry[] = [
     load: () => import('./detect-scale.js'),
   },
   {
+    name: 'node-rule',
+    summary: 'incident event to host-firewall rule in place (node adapter, real iptables in a namespace)',
+    load: () => import('./node-rule.js'),
+  },
+  {
     name: 'bgp',
     summary: 'how fast a FlowSpec rule reaches a real BGP peer, per speaker (ExaBGP, BIRD)',
     load: () => import('./bgp-speakers.js'),
