@@ -198,8 +198,9 @@ rules
   .command('actions')
   .description('list every action type with its tool group, parameters, command and undo templates and risk')
   .option('--json', 'print JSON for scripts')
-  .action((opts: { json?: boolean }) => {
-    process.exitCode = rulesActions(opts.json === true, io);
+  .option('--markdown', 'print the reference page docs/node-actions.md')
+  .action((opts: { json?: boolean; markdown?: boolean }) => {
+    process.exitCode = rulesActions(opts.json === true, io, undefined, opts.markdown === true);
   });
 rules
   .command('preview')
