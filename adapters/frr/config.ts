@@ -1,8 +1,10 @@
 /**
- * Configuration of an FRR adapter instance (`type: frr`): RTBH through vtysh on the router
- * itself. FRR cannot originate FlowSpec, so the adapter never declares it.
+ * Configuration of an FRR adapter instance (`type: frr`): RTBH through vtysh, on this machine or,
+ * with an `ssh:` block, on the router over SSH (host key pinned). FRR cannot originate FlowSpec,
+ * so the adapter never declares it.
  */
 import { z } from 'zod';
+import { sshTargetSchema } from '../exec/ssh-config.js';
 
 export const FRR_CAPABILITIES = ['rtbh4', 'rtbh6'] as const;
 
@@ -11,7 +13,10 @@ const DEFAULT_TAG_BASE = 2_700_000_000;
 
 export const frrConfigSchema = z
   .object({
-    /** The vtysh binary. It must be allowed to configure FRR (root or the frrvty group). */
+    /**
+     * The vtysh binary (on the router when `ssh` is set). Whoever runs it must be allowed to
+     * configure FRR (root, the frrvty group, or `ssh.sudo`).
+     */
     vtysh: z.string().startsWith('/', { message: 'must be an absolute path' }).default('/usr/bin/vtysh'),
     /** FRR's vty socket directory when not the default (vtysh --vty_socket). */
     vtySocket: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
@@ -44,6 +49,8 @@ export const frrConfigSchema = z
     saveConfig: z.boolean().default(false),
     /** Deadline of each vtysh run. */
     timeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    /** Run vtysh on the router over SSH instead of on this machine. */
+    ssh: sshTargetSchema.optional(),
   })
   .strict();
 

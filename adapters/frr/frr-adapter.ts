@@ -1,5 +1,6 @@
 /**
- * The FRR adapter: RTBH (IPv4/IPv6) on an FRR router through vtysh on the same machine. Each
+ * The FRR adapter: RTBH (IPv4/IPv6) on an FRR router through vtysh, run on this machine or, with
+ * an `ssh:` block, on the router over one kept SSH connection with its host key pinned. Each
  * route is a tagged static blackhole route; the route map that `redistribute static` uses
  * gives it its communities and next hop (commands.ts). FRR cannot originate FlowSpec, so the
  * adapter declares rtbh4/rtbh6 only and a runbook asking it for FlowSpec fails at start-up.
@@ -9,7 +10,9 @@
  * a Floodgate restart reconciles against what FRR really has. One static route per prefix:
  * of two intents for the same host with other communities, the one applied last is configured,
  * and withdrawing it configures the other again (RouteHolders). Operations run one at a time
- * (each reads the configuration, then changes it).
+ * (each reads the configuration, then changes it). When the SSH connection was lost and comes
+ * back, the adapter's onReconnect listeners hear it (FRR may have restarted meanwhile, dropping
+ * routes that were not saved), and the dispatcher reconciles.
  */
 import { FloodgateError } from '../../core/errors.js';
 import type { MitigationIntent } from '../../core/mitigation/intent.js';
@@ -26,6 +29,9 @@ import {
   requireCapability,
   type WithdrawResult,
 } from '../contract.js';
+import type { CommandRunner } from '../exec/command-runner.js';
+import { createLocalRunner } from '../exec/local-runner.js';
+import { createSshRunner } from '../exec/ssh-runner.js';
 import {
   applyCommands,
   commandText,
@@ -71,6 +77,14 @@ function readDetails(receipt: AdapterReceipt): FrrDetails {
 export interface FrrAdapterDeps {
   /** Runs vtysh; tests give a fake router. */
   vtysh?: VtyshRunner;
+  /** Runs the vtysh command line; by default local, or SSH when the config has `ssh`. */
+  runner?: CommandRunner;
+}
+
+/** The runner the configuration asks for. Builds no connection yet (create() does no I/O). */
+function runnerFor(config: FrrConfig): CommandRunner {
+  if (config.ssh === undefined) return createLocalRunner({ timeoutMs: config.timeoutMs });
+  return createSshRunner({ ...config.ssh, timeoutMs: config.timeoutMs });
 }
 
 export function createFrrAdapter(
@@ -81,13 +95,21 @@ export function createFrrAdapter(
   const { name, logger, now } = ctx;
   const capabilities: ReadonlySet<Capability> = new Set(config.capabilities);
   const self = { name, capabilities };
+  const runner = deps.runner ?? runnerFor(config);
   const run =
     deps.vtysh ??
     vtyshRunner({
       vtysh: config.vtysh,
       timeoutMs: config.timeoutMs,
+      runner,
       ...(config.vtySocket === undefined ? {} : { vtySocket: config.vtySocket }),
     });
+  const via = runner.where === 'local' ? config.vtysh : `${config.vtysh} over ${runner.where}`;
+  const reconnectListeners: (() => void)[] = [];
+  runner.onReconnect?.(() => {
+    logger.info({ where: runner.where }, 'FRR: SSH connection to the router re-established');
+    for (const listener of reconnectListeners) listener();
+  });
   let started = false;
   let queue: Promise<unknown> = Promise.resolve();
   /** When each intent was first applied by this process, for stable receipts. */
@@ -352,13 +374,11 @@ export function createFrrAdapter(
           checkedAtMs,
         };
       }
-      return {
-        ok: true,
-        detail: `FRR via ${config.vtysh}: route map ${config.routeMap} redistributed`,
-        checkedAtMs,
-      };
+      return { ok: true, detail: `FRR via ${via}: route map ${config.routeMap} redistributed`, checkedAtMs };
     } catch (e) {
-      return { ok: false, detail: (e as Error).message, checkedAtMs };
+      // One line an operator can act on: which router, and what the runner or vtysh said.
+      const why = (e as Error).message.replace(/\s*\n\s*/g, ' ');
+      return { ok: false, detail: `FRR via ${via}: ${why}`, checkedAtMs };
     }
   }
 
@@ -374,6 +394,7 @@ export function createFrrAdapter(
     async stop() {
       started = false;
       await queue;
+      await runner.close();
     },
     render,
     renderWithdraw,
@@ -381,5 +402,13 @@ export function createFrrAdapter(
     withdraw,
     list,
     health,
+    // Only a kept connection can be lost and come back; a local vtysh has nothing to report.
+    ...(runner.onReconnect === undefined
+      ? {}
+      : {
+          onReconnect(listener: () => void) {
+            reconnectListeners.push(listener);
+          },
+        }),
   };
 }
