@@ -1,0 +1,180 @@
+/**
+ * The node adapter on a remote node over SSH: a real OpenSSH server in a namespace, a key the
+ * test generates, the host key pinned, an unprivileged user with sudo. The rule's plan runs there
+ * as `sudo -n -- iptables ...` through one kept connection; real iptables in the namespace holds
+ * the rule until the undo. A wrong pinned key stops everything before any command; a hostile
+ * parameter is refused before anything is sent.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdapterAuditEntry, MitigationAdapter } from '../../adapters/contract.js';
+import { builtinNodeCatalogue } from '../../adapters/node/builtin-catalogue.js';
+import { nodeConfigSchema } from '../../adapters/node/config.js';
+import { createNodeAdapter } from '../../adapters/node/node-adapter.js';
+import { nullLogger } from '../../core/logger.js';
+import type { FirewallIntent } from '../../core/mitigation/intent.js';
+import type { NodeRule } from '../../core/node-rules/rule.js';
+import { createNetns, type Netns, requireRoot } from './netns.js';
+import {
+  addTestUser,
+  fingerprintOf,
+  type HostLink,
+  linkToHost,
+  makeKey,
+  type RunningSshd,
+  startSshd,
+  type TestUser,
+} from './sshd-lab.js';
+
+const intent: FirewallIntent = {
+  kind: 'firewall',
+  id: 'fw4-55aa55aa55aa55aa',
+  incidentId: 'inc-node-ssh',
+  ipVersion: 4,
+  target: '203.0.113.77/32',
+  action: { type: 'drop-protocol', protocol: 17, sourcePorts: [11211] },
+  facts: {
+    family: 'memcached_amplification',
+    severity: 6,
+    severityLevel: 'high',
+    pps: 400_000,
+    bps: 4e9,
+    sources: ['198.51.100.9'],
+    sourcePorts: [11211],
+    destinationPorts: [],
+    protocols: [17],
+  },
+};
+
+function rule(params: Record<string, string | number>): NodeRule {
+  return {
+    id: 'drop-memcached',
+    description: '',
+    trigger: { type: 'family-in', families: ['memcached_amplification'] },
+    action: { type: 'iptables.drop-udp-source-port', params },
+    nodes: ['remote'],
+    cooldownMinutes: 1,
+    enabled: true,
+    riskAcknowledged: false,
+    createdAtMs: 0,
+    updatedAtMs: 0,
+    updatedBy: 'operator:test',
+  };
+}
+
+describe('node adapter over SSH (real sshd in a namespace, pinned host key, sudo)', () => {
+  let ns: Netns;
+  let sshDir: string;
+  let link: HostLink | undefined;
+  let sshd: RunningSshd;
+  let user: TestUser | undefined;
+  const adapters: MitigationAdapter[] = [];
+
+  function newAdapter(rules: NodeRule[], audits: AdapterAuditEntry[], hostKey = sshd.hostKey) {
+    const config = nodeConfigSchema.parse({
+      nodes: [
+        {
+          name: 'remote',
+          serves: ['203.0.113.0/24'],
+          ssh: {
+            host: sshd.address,
+            user: user!.name,
+            privateKeyFile: sshd.clientKeyFile,
+            hostKey,
+            sudo: true,
+            connectTimeoutMs: 5_000,
+          },
+        },
+      ],
+    });
+    const adapter = createNodeAdapter(
+      config,
+      {
+        name: 'hosts',
+        logger: nullLogger,
+        now: Date.now,
+        nodeRules: () => rules,
+        audit: (e) => audits.push(e),
+      },
+      { catalogue: builtinNodeCatalogue() },
+    );
+    adapters.push(adapter);
+    return adapter;
+  }
+
+  async function rules(): Promise<string[]> {
+    const r = await ns.run(['iptables', '-w', '-S', 'INPUT']);
+    expect(r.code).toBe(0);
+    return r.stdout.split('\n').filter((l) => l.startsWith('-A'));
+  }
+
+  beforeAll(async () => {
+    requireRoot();
+    ns = await createNetns('nodessh');
+    sshDir = mkdtempSync(join(tmpdir(), 'fg-interop-nodessh-'));
+    link = linkToHost(ns);
+    sshd = await startSshd(ns, sshDir, { address: link.nsAddress });
+    user = addTestUser(sshDir, { sudo: true });
+  });
+
+  afterAll(async () => {
+    for (const a of adapters) await a.stop();
+    if (user) await ns?.run(['pkill', '-KILL', '-u', user.name]);
+    await sshd?.stop();
+    user?.remove();
+    link?.removeLink();
+    await ns?.cleanup();
+    if (sshDir) rmSync(sshDir, { recursive: true, force: true });
+  });
+
+  it('puts the rule in place on the remote node over one connection and undoes it', async () => {
+    const audits: AdapterAuditEntry[] = [];
+    const adapter = newAdapter([rule({})], audits);
+    await adapter.start();
+    expect(await rules()).toEqual([]);
+    const logins = sshd.acceptedLogins();
+    const receipt = await adapter.apply(intent);
+    expect(await rules()).toEqual([
+      expect.stringMatching(
+        /^-A INPUT -d 203\.0\.113\.77\/32 -p udp -m udp --sport 11211 -m comment --comment "?floodgate:fg-[0-9a-f]{10}"? -j DROP$/,
+      ),
+    ]);
+    expect(audits.map((a) => [a.action, a.result])).toEqual([['apply', 'ok']]);
+    expect(audits[0]?.detail).toMatchObject({ venue: 'node remote', code: 0 });
+    expect((await adapter.health()).ok).toBe(true);
+
+    await adapter.withdraw(receipt);
+    expect(await rules()).toEqual([]);
+    // Check, insert, health, undo check and delete: all on the one kept connection.
+    expect(sshd.acceptedLogins() - logins).toBe(1);
+  });
+
+  it('refuses a hostile rule parameter before anything is sent', async () => {
+    const audits: AdapterAuditEntry[] = [];
+    const adapter = newAdapter([rule({ ports: '11211;reboot' })], audits);
+    await adapter.start();
+    const logins = sshd.acceptedLogins();
+    await expect(adapter.apply(intent)).rejects.toMatchObject({ code: 'FG_ERR_ADAPTER_APPLY' });
+    expect(audits).toHaveLength(1);
+    expect(audits[0]).toMatchObject({ action: 'fail', result: 'error' });
+    expect(String((audits[0]?.detail as { output: string }).output)).toContain('FG_ERR_NODE_PARAM');
+    expect(sshd.acceptedLogins()).toBe(logins);
+    expect(await rules()).toEqual([]);
+  });
+
+  it('a wrong pinned host key fails the apply with FG_ERR_SSH_HOST_KEY and runs nothing', async () => {
+    const wrong = fingerprintOf(`${makeKey(join(sshDir, 'not-the-host-key'))}.pub`);
+    const audits: AdapterAuditEntry[] = [];
+    const adapter = newAdapter([rule({})], audits, wrong);
+    await adapter.start();
+    const logins = sshd.acceptedLogins();
+    const error = await adapter.apply(intent).catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'FG_ERR_ADAPTER_APPLY' });
+    expect((error as Error).message).toContain('FG_ERR_SSH_HOST_KEY');
+    expect(sshd.acceptedLogins()).toBe(logins);
+    expect(await rules()).toEqual([]);
+    expect((await adapter.health()).detail).toContain('FG_ERR_SSH_HOST_KEY');
+  });
+});
