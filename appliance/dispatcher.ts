@@ -29,6 +29,7 @@ import {
 } from '../core/mitigation/mitigation.js';
 import { type CapConfig, checkCap } from '../core/mitigation/safety.js';
 import type { DispatchConfig } from './dispatcher-config.js';
+import { createReconciler, type ReconcileReport } from './reconcile.js';
 import type { Store } from './store/store.js';
 
 export interface DispatcherDeps {
@@ -41,17 +42,7 @@ export interface DispatcherDeps {
   now: () => number;
 }
 
-export interface ReconcileReport {
-  adapter: string;
-  /** Wanted but missing from the adapter: applied again. */
-  reapplied: number;
-  /** In the adapter but wanted by nothing: withdrawn. */
-  orphansWithdrawn: number;
-  /** Store records corrected to what the adapter showed (applying -> active, withdrawing -> withdrawn). */
-  corrected: number;
-  /** Why list() failed, when it did (nothing was changed for that adapter). */
-  error: string | null;
-}
+export type { ReconcileReport } from './reconcile.js';
 
 export interface Dispatcher {
   /** A tier fired: deliver, queue for approval, or record, per the runbook's mode. */
@@ -526,138 +517,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return deliver(approved, { approvedBy: operator });
   }
 
-  async function reconcileAdapter(adapter: MitigationAdapter, trigger: string): Promise<ReconcileReport> {
-    const report: ReconcileReport = {
-      adapter: adapter.name,
-      reapplied: 0,
-      orphansWithdrawn: 0,
-      corrected: 0,
-      error: null,
-    };
-    const correction = (
-      record: MitigationRecord | undefined,
-      what: string,
-      command: string | undefined,
-      extra = {},
-    ) =>
-      audit({
-        atMs: now(),
-        actor: 'system',
-        action: 'reconcile',
-        adapter: adapter.name,
-        ...(record === undefined
-          ? {}
-          : {
-              incidentId: record.incidentId,
-              mitigationId: record.id,
-              ...(record.rule === undefined ? {} : { rule: record.rule }),
-            }),
-        ...(command === undefined ? {} : { command }),
-        result: 'ok',
-        detail: { trigger, correction: what, ...extra },
-      });
-    let inPlace: AdapterReceipt[];
-    try {
-      inPlace = await adapter.list();
-    } catch (e) {
-      report.error = messageOf(e);
-      audit({
-        atMs: now(),
-        actor: 'system',
-        action: 'reconcile',
-        adapter: adapter.name,
-        result: 'error',
-        detail: { trigger, error: report.error, note: 'list() failed; nothing was changed on this adapter' },
-      });
-      logger.error({ adapter: adapter.name, err: e }, 'reconciliation could not list what the adapter holds');
-      return report;
-    }
-    const present = new Map(inPlace.map((r) => [r.intentId, r]));
-    const records = store.listMitigations({}).filter((r) => r.adapter === adapter.name);
-    for (const record of records) {
-      const there = present.get(record.intentId);
-      if (goalOf(record) === 'active' && (record.holders ?? []).length === 0) {
-        // Wanted by no runbook tier (a record written before runbooks existed): not wanted at all.
-        if (there) present.delete(record.intentId);
-        correction(record, 'held by no runbook tier: withdrawing', undefined);
-        await remove(there ? { ...record, receipt: there } : record, 'system', `reconciliation (${trigger})`);
-        report.orphansWithdrawn++;
-        continue;
-      }
-      if (goalOf(record) === 'active' && record.state !== 'pending') {
-        if (there) {
-          present.delete(record.intentId);
-          if (record.state !== 'active') {
-            save(record, 'active', { receipt: there, error: null, attempts: 0, nextAttemptAtMs: null });
-            correction(
-              record,
-              `found in place while the store said ${record.state}: marked active`,
-              there.command,
-            );
-            report.corrected++;
-          }
-        } else {
-          correction(record, 'missing from the adapter: applying again', record.rendered);
-          await deliver({ ...record, receipt: null }, { reconcile: trigger });
-          report.reapplied++;
-        }
-        continue;
-      }
-      if (goalOf(record) === 'withdrawn') {
-        if (there) {
-          present.delete(record.intentId);
-          correction(record, 'still in place after it was withdrawn: withdrawing', undefined);
-          await remove(
-            { ...record, receipt: there, state: 'active' },
-            'system',
-            `reconciliation (${trigger})`,
-          );
-          report.orphansWithdrawn++;
-        } else if (record.state !== 'withdrawn') {
-          save(record, 'withdrawn', { withdrawnAtMs: now(), error: null, nextAttemptAtMs: null });
-          correction(
-            record,
-            `gone from the adapter while the store said ${record.state}: marked withdrawn`,
-            undefined,
-          );
-          report.corrected++;
-        }
-      }
-    }
-    // What is left is wanted by nothing in the store (or waits for an approval it never got).
-    for (const receipt of present.values()) {
-      try {
-        const result = await adapter.withdraw(receipt);
-        const known = store.getMitigation(mitigationId(receipt.intentId, adapter.name));
-        correction(known, 'in place but wanted by nothing: withdrawn (orphan)', result.command, {
-          intentId: receipt.intentId,
-          appliedAtMs: receipt.appliedAtMs,
-        });
-        report.orphansWithdrawn++;
-      } catch (e) {
-        audit({
-          atMs: now(),
-          actor: 'system',
-          action: 'reconcile',
-          adapter: adapter.name,
-          command: receipt.command,
-          result: 'error',
-          detail: {
-            trigger,
-            correction: 'orphan could not be withdrawn',
-            intentId: receipt.intentId,
-            error: messageOf(e),
-          },
-        });
-        logger.error(
-          { adapter: adapter.name, intent: receipt.intentId, err: e },
-          'could not withdraw an orphan',
-        );
-      }
-    }
-    logger.info({ ...report, trigger }, 'adapter reconciled');
-    return report;
-  }
+  const reconcileAdapter = createReconciler({ store, logger, now, audit, save, deliver, remove });
 
   return {
     activate: (action) => enqueue(() => activate(action)),
