@@ -10,6 +10,7 @@ import { builtinNodeCatalogue } from '../adapters/node/builtin-catalogue.js';
 import { createDecoderTable } from '../collectors/registry.js';
 import { FlowTemplates } from '../collectors/template/flow-templates.js';
 import { createUdpCollector } from '../collectors/udp-listener.js';
+import { redactSecrets } from '../core/audit/redact.js';
 import { createDetector } from '../core/detect/detector.js';
 import { FloodgateError } from '../core/errors.js';
 import { EscalationEngine } from '../core/escalation/engine.js';
@@ -67,7 +68,12 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
       host: {
         audit: (entry) => {
-          store.appendAudit({ ...entry, atMs: now(), actor: `adapter:${entry.adapter ?? 'unknown'}` });
+          store.appendAudit({
+            ...entry,
+            ...(entry.command === undefined ? {} : { command: redactSecrets(entry.command) }),
+            atMs: now(),
+            actor: `adapter:${entry.adapter ?? 'unknown'}`,
+          });
         },
         nodeRules: () => store.listNodeRules(),
       },

@@ -6,6 +6,7 @@
  */
 import type { ActionParamValue } from '../../core/node-rules/rule.js';
 import type { CommandRunner } from '../exec/command-runner.js';
+import type { CloudVenue } from './cloud-entries.js';
 
 export type ActionRisk = 'low' | 'medium' | 'high';
 
@@ -105,14 +106,11 @@ export interface ActionEntry {
   undo(record: ActionRunRecord, venue: ActionVenueHandle): Promise<ActionUndoResult>;
 }
 
-/** What an action runs through: a node's command runner, or the cloud clients. */
+/** What an action runs through: a node's command runner, or the cloud accounts. */
 export interface ActionVenueHandle {
   runner?: CommandRunner;
-  cloud?: CloudHandles;
+  cloud?: CloudVenue;
 }
-
-/** Cloud API clients by provider, as configured; absent providers are not configured. */
-export type CloudHandles = Readonly<Record<string, unknown>>;
 
 export interface ActionCatalogue {
   entries(): readonly ActionEntry[];

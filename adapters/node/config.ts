@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { cidr } from '../../core/config/formats.js';
 import { sshTargetSchema } from '../exec/ssh-config.js';
+import { nodeCloudConfigSchema } from './cloud-entries.js';
 
 export const NODE_CAPABILITIES = ['firewall'] as const;
 
@@ -52,6 +53,8 @@ export const nodeConfigSchema = z
     commandTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
     /** Most rule runs (rule × node) one firewall intent may start; the rest are refused and audited. */
     maxRunsPerIntent: z.number().int().min(1).max(1000).default(32),
+    /** Cloud firewall accounts the cloud actions use (Cloudflare zone, DigitalOcean firewall, Vultr group). */
+    cloud: nodeCloudConfigSchema.prefault({}),
   })
   .strict();
 

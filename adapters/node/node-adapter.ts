@@ -41,8 +41,9 @@ import type {
   ActionOutcome,
   ActionRunRecord,
   ActionVenueHandle,
-  CloudHandles,
 } from './catalogue.js';
+import type { UndoRecordBase } from './cloud/types.js';
+import { type CloudVenue, cloudVenue } from './cloud-entries.js';
 import { NODE_CAPABILITIES, type NodeAdapterConfig, type NodeConfig } from './config.js';
 import { fileRunState, memoryRunState, type RunState } from './run-state.js';
 
@@ -68,8 +69,8 @@ export interface NodeAdapterDeps {
   catalogue: ActionCatalogue;
   /** How commands reach a node; by default the local runner, or SSH when the node has `ssh:`. */
   runnerFor?: (node: NodeConfig, timeoutMs: number) => CommandRunner;
-  /** Configured cloud firewall clients by provider. */
-  cloud?: CloudHandles;
+  /** The cloud firewall accounts; by default the clients of `config.cloud`, made on first use. */
+  cloud?: CloudVenue;
 }
 
 /** The state file of a node adapter instance. */
@@ -159,6 +160,19 @@ export function createNodeAdapter(
   const reconnectListeners: (() => void)[] = [];
   let state: RunState = memoryRunState();
   const self = { name, capabilities };
+  /** Undo records of one provider's blocks this adapter holds now. */
+  const activeCloud = (provider: string): UndoRecordBase[] =>
+    state.all().flatMap((receipt) =>
+      ((receipt.details as Partial<NodeReceiptDetails> | undefined)?.runs ?? [])
+        .filter((run) => run.actionType === `${provider}.block-source`)
+        .flatMap((run) => {
+          const records = run.record.undo['records'];
+          return Array.isArray(records) ? (records as UndoRecordBase[]) : [];
+        }),
+    );
+  const cloud: ActionVenueHandle = {
+    cloud: deps.cloud ?? cloudVenue(config.cloud, activeCloud),
+  };
 
   function runnerOf(node: NodeConfig): CommandRunner {
     let runner = runners.get(node.name);
@@ -206,7 +220,7 @@ export function createNodeAdapter(
     entry: ActionEntry,
   ): { label: string; handle: ActionVenueHandle }[] {
     if (entry.venue === 'cloud') {
-      return [{ label: `cloud ${entry.group}`, handle: { cloud: deps.cloud ?? {} } }];
+      return [{ label: `cloud ${entry.group}`, handle: cloud }];
     }
     return selection.nodes.flatMap((n) => {
       const node = nodes.get(n);
@@ -433,8 +447,7 @@ export function createNodeAdapter(
             failures.push(`${run.ruleId} on ${run.venue}: the node is no longer configured; undo by hand`);
             return;
           }
-          const handle: ActionVenueHandle =
-            node === undefined ? { cloud: deps.cloud ?? {} } : { runner: runnerOf(node) };
+          const handle: ActionVenueHandle = node === undefined ? cloud : { runner: runnerOf(node) };
           try {
             const result = await entry.undo(run.record, handle);
             if (result.wasPresent) present = true;

@@ -1,6 +1,6 @@
 /** The node adapter as a registrable plugin: `type: node` in floodgate.yaml. */
 import { ADAPTER_CONTRACT_VERSION, type AdapterPlugin } from '../contract.js';
-import { builtinNodeCatalogue } from './builtin-catalogue.js';
+import { nodeCatalogue } from './builtin-catalogue.js';
 import { NODE_CAPABILITIES, type NodeAdapterConfig, nodeConfigSchema } from './config.js';
 import { createNodeAdapter } from './node-adapter.js';
 
@@ -11,5 +11,5 @@ export const nodePlugin: AdapterPlugin<NodeAdapterConfig> = {
   contractVersion: ADAPTER_CONTRACT_VERSION,
   capabilities: NODE_CAPABILITIES,
   configSchema: nodeConfigSchema,
-  create: (config, ctx) => createNodeAdapter(config, ctx, { catalogue: builtinNodeCatalogue() }),
+  create: (config, ctx) => createNodeAdapter(config, ctx, { catalogue: nodeCatalogue(config.cloud) }),
 };

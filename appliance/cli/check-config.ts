@@ -3,6 +3,7 @@
  * every runbook tier can be delivered, then print the effective configuration as YAML.
  */
 import { stringify } from 'yaml';
+import { redactSecretFields } from '../../core/audit/redact.js';
 import { isFloodgateError } from '../../core/errors.js';
 import { nullLogger } from '../../core/logger.js';
 import { ConfigError, defaultConfig, formatProblem, loadConfigFile } from '../config/load.js';
@@ -19,7 +20,7 @@ export function checkConfig(file: string | undefined, io: CliIo): number {
     const loaded = file === undefined ? defaultConfig() : loadConfigFile(file);
     buildAdapters(loaded.config, { logger: nullLogger, now: Date.now, preview: 'by-mode' });
     io.out(`# ${loaded.source}: valid. Effective configuration (defaults filled in):\n`);
-    io.out(stringify(loaded.config));
+    io.out(stringify(redactSecretFields(loaded.config)));
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) {

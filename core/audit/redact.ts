@@ -12,8 +12,16 @@ export const REDACTED = '[REDACTED]';
 const SECRET_NAME = String.raw`(?:[\w-]*(?:token|secret|passw(?:or)?d|api[_-]?key|auth[_-]?key|access[_-]?key|private[_-]?key|credential)[\w-]*)`;
 
 const PATTERNS: readonly [RegExp, string][] = [
-  // Authorization: Bearer abc / Basic abc / token abc (the scheme stays, it is no secret)
-  [/(authorization\s*[:=]\s*(?:(?:bearer|basic|token|digest)\s+)?)[^\s,;"']+/gi, `$1${REDACTED}`],
+  // Authorization: Bearer abc / Basic abc / token abc (the scheme stays, it is no secret); an
+  // already masked "***" stays as it is, so previews and audit entries read the same
+  [
+    /(authorization\s*[:=]\s*(?:bearer|basic|token|digest)\s+)(?!\*\*\*(?:[\s,;"']|$))[^\s,;"']+/gi,
+    `$1${REDACTED}`,
+  ],
+  [
+    /(authorization\s*[:=]\s*)(?!(?:bearer|basic|token|digest)\s)(?!\*\*\*(?:[\s,;"']|$))[^\s,;"']+/gi,
+    `$1${REDACTED}`,
+  ],
   // "token": "abc" (JSON)
   [new RegExp(String.raw`("${SECRET_NAME}"\s*:\s*")[^"]*(")`, 'gi'), `$1${REDACTED}$2`],
   // X-Auth-Key: abc, api_key=abc, --password abc
@@ -27,6 +35,26 @@ export function redactSecrets(text: string): string {
   let out = text;
   for (const [pattern, replacement] of PATTERNS) {
     out = out.replace(pattern, replacement);
+  }
+  return out;
+}
+
+const SECRET_FIELD = new RegExp(`^${SECRET_NAME}$`, 'i');
+
+/**
+ * A copy of a configuration-like value with every field named like a credential replaced by
+ * "[REDACTED]" (paths to credential files, `...File`, stay: they are no secret). For printing
+ * effective configurations.
+ */
+export function redactSecretFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecretFields);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] =
+      SECRET_FIELD.test(key) && !/file$/i.test(key) && typeof v === 'string'
+        ? REDACTED
+        : redactSecretFields(v);
   }
   return out;
 }
