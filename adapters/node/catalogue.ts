@@ -2,30 +2,15 @@
  * The node adapter's view of an action type, whatever runs it: a command on a host (iptables,
  * nftables, ipset, ufw, tc, null route, fail2ban: actions/) or a request to a cloud firewall API
  * (Cloudflare, DigitalOcean, Vultr: cloud/). The adapter, previews, the CLI and the API only
- * speak this interface; catalogue-entries.ts adapts both families to it.
+ * speak this interface; local-entries.ts and cloud-entries.ts adapt both families to it.
  */
 import type { ActionParamValue } from '../../core/node-rules/rule.js';
 import type { CommandRunner } from '../exec/command-runner.js';
+import type { ActionIncident, ActionRisk } from './actions/action-type.js';
 import type { CloudVenue } from './cloud-entries.js';
 
-export type ActionRisk = 'low' | 'medium' | 'high';
-
-/** The incident facts an action may take its parameters from. */
-export interface ActionIncident {
-  incidentId: string;
-  /** The attacked host ("203.0.113.5", "2001:db8::5"). */
-  target: string;
-  ipVersion: 4 | 6;
-  family: string;
-  severity: number;
-  severityLevel?: string;
-  pps: number;
-  bps: number;
-  sources: string[];
-  sourcePorts: number[];
-  destinationPorts: number[];
-  protocols: number[];
-}
+/** One definition each, in actions/: the incident facts actions read and the risk levels. */
+export type { ActionIncident, ActionRisk };
 
 export interface ActionParamInfo {
   name: string;

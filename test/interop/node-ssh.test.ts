@@ -16,6 +16,7 @@ import { createNodeAdapter } from '../../adapters/node/node-adapter.js';
 import { nullLogger } from '../../core/logger.js';
 import type { FirewallIntent } from '../../core/mitigation/intent.js';
 import type { NodeRule } from '../../core/node-rules/rule.js';
+import { makeNodeRule } from '../core/node-rules/rule-fixture.js';
 import { createNetns, type Netns, requireRoot } from './netns.js';
 import {
   addTestUser,
@@ -49,19 +50,12 @@ const intent: FirewallIntent = {
 };
 
 function rule(params: Record<string, string | number>): NodeRule {
-  return {
-    id: 'drop-memcached',
-    description: '',
+  return makeNodeRule('drop-memcached', {
     trigger: { type: 'family-in', families: ['memcached_amplification'] },
     action: { type: 'iptables.drop-udp-source-port', params },
     nodes: ['remote'],
     cooldownMinutes: 1,
-    enabled: true,
-    riskAcknowledged: false,
-    createdAtMs: 0,
-    updatedAtMs: 0,
-    updatedBy: 'operator:test',
-  };
+  });
 }
 
 describe('node adapter over SSH (real sshd in a namespace, pinned host key, sudo)', () => {

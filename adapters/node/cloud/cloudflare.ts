@@ -5,10 +5,11 @@
  * and /24, IPv6 /32, /48 and /64). A duplicate (error 10009) means a rule for S exists: its id is
  * looked up, and it is only ever deleted later if Floodgate created it with this tag.
  */
+
 import { z } from 'zod';
 import { FloodgateError } from '../../../core/errors.js';
 import { type Cidr, formatAddress, formatCidr, parseRemoteCidr, parseSourceParam } from './cidr.js';
-import { clientTuningSchema, resolveToken, tokenFields } from './credentials.js';
+import { clientTuningSchema, tokenFields } from './credentials.js';
 import {
   type CloudClientOptions,
   CloudHttpClient,
@@ -18,6 +19,7 @@ import {
   type VendorError,
 } from './http-client.js';
 import { marker, markerTag } from './marker.js';
+import { createProviderClient, parseStoredRecord } from './provider-kit.js';
 import { cloudflareResetMs } from './retry-policy.js';
 import type {
   BlockParams,
@@ -108,17 +110,12 @@ export function createCloudflareClient(
   config: CloudflareConfig,
   overrides: Partial<CloudClientOptions> = {},
 ): CloudHttpClient {
-  return new CloudHttpClient({
-    provider: 'cloudflare',
-    baseUrl: config.baseUrl,
-    token: resolveToken('cloudflare', config),
-    timeoutMs: config.timeoutMs,
-    maxAttempts: config.maxAttempts,
-    maxRetryAfterMs: config.maxRetryAfterMs,
-    parseError: cloudflareError,
-    rateLimitWaitMs: (headers) => cloudflareResetMs(headers),
-    ...overrides,
-  });
+  return createProviderClient(
+    'cloudflare',
+    config,
+    { parseError: cloudflareError, rateLimitWaitMs: (headers) => cloudflareResetMs(headers) },
+    overrides,
+  );
 }
 
 interface AccessRule {
@@ -281,14 +278,7 @@ export function cloudflareBlock(
     },
 
     parseRecord(value: unknown): CloudflareUndoRecord {
-      const parsed = recordSchema.safeParse(value);
-      if (!parsed.success) {
-        throw new FloodgateError('FG_ERR_CLOUD_API', 'cloudflare: stored undo record is malformed', {
-          provider: 'cloudflare',
-          issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-        });
-      }
-      return parsed.data;
+      return parseStoredRecord('cloudflare', recordSchema, value);
     },
   };
 }

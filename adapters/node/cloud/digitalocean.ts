@@ -12,11 +12,12 @@
  * except the read-only ones, so nothing the operator set is reset to a default. Read-modify-write
  * is serialised per firewall in this process (cloudObjectLocks).
  */
+
 import { z } from 'zod';
 import { FloodgateError } from '../../../core/errors.js';
 import { narrowAddresses, type ReplacedEntry, restoreAddresses } from './address-narrowing.js';
 import { type Cidr, complement, formatCidr, isCovered, parseRemoteCidr, parseSourceParam } from './cidr.js';
-import { clientTuningSchema, resolveToken, tokenFields } from './credentials.js';
+import { clientTuningSchema, tokenFields } from './credentials.js';
 import {
   type CloudClientOptions,
   CloudHttpClient,
@@ -25,6 +26,7 @@ import {
 } from './http-client.js';
 import { cloudObjectLocks } from './keyed-mutex.js';
 import { checkTag } from './marker.js';
+import { createProviderClient, flatVendorError } from './provider-kit.js';
 import { digitalOceanResetMs } from './retry-policy.js';
 import type {
   ApplyContext,
@@ -121,31 +123,19 @@ const recordSchema = z.object({
 });
 
 export function digitalOceanError(body: unknown): VendorError {
-  if (body && typeof body === 'object') {
-    const b = body as { id?: unknown; message?: unknown };
-    return {
-      code: typeof b.id === 'string' ? b.id : undefined,
-      message: typeof b.message === 'string' ? b.message : undefined,
-    };
-  }
-  return typeof body === 'string' ? { message: body.slice(0, 200) } : {};
+  return flatVendorError(body, 'id', 'message');
 }
 
 export function createDigitalOceanClient(
   config: DigitalOceanConfig,
   overrides: Partial<CloudClientOptions> = {},
 ): CloudHttpClient {
-  return new CloudHttpClient({
-    provider: 'digitalocean',
-    baseUrl: config.baseUrl,
-    token: resolveToken('digitalocean', config),
-    timeoutMs: config.timeoutMs,
-    maxAttempts: config.maxAttempts,
-    maxRetryAfterMs: config.maxRetryAfterMs,
-    parseError: digitalOceanError,
-    rateLimitWaitMs: digitalOceanResetMs,
-    ...overrides,
-  });
+  return createProviderClient(
+    'digitalocean',
+    config,
+    { parseError: digitalOceanError, rateLimitWaitMs: digitalOceanResetMs },
+    overrides,
+  );
 }
 
 const isAllowRule = (rule: DoInboundRule): boolean => rule.action === undefined || rule.action === 'allow';

@@ -10,6 +10,7 @@
  * that would pass it is refused before anything is sent. Read-modify-write is serialised per
  * group in this process.
  */
+
 import { z } from 'zod';
 import { FloodgateError } from '../../../core/errors.js';
 import {
@@ -23,10 +24,11 @@ import {
   parseSourceParam,
   sameCidr,
 } from './cidr.js';
-import { clientTuningSchema, resolveToken, tokenFields } from './credentials.js';
+import { clientTuningSchema, tokenFields } from './credentials.js';
 import { type CloudClientOptions, CloudHttpClient, requestLine, type VendorError } from './http-client.js';
 import { cloudObjectLocks } from './keyed-mutex.js';
 import { checkTag } from './marker.js';
+import { createProviderClient, flatVendorError, parseStoredRecord } from './provider-kit.js';
 import type {
   BlockParams,
   CloudBlock,
@@ -111,30 +113,14 @@ const recordSchema = z.object({
 });
 
 export function vultrError(body: unknown): VendorError {
-  if (body && typeof body === 'object') {
-    const b = body as { error?: unknown; status?: unknown };
-    return {
-      code: typeof b.status === 'number' ? b.status : undefined,
-      message: typeof b.error === 'string' ? b.error : undefined,
-    };
-  }
-  return typeof body === 'string' ? { message: body.slice(0, 200) } : {};
+  return flatVendorError(body, 'status', 'error');
 }
 
 export function createVultrClient(
   config: VultrConfig,
   overrides: Partial<CloudClientOptions> = {},
 ): CloudHttpClient {
-  return new CloudHttpClient({
-    provider: 'vultr',
-    baseUrl: config.baseUrl,
-    token: resolveToken('vultr', config),
-    timeoutMs: config.timeoutMs,
-    maxAttempts: config.maxAttempts,
-    maxRetryAfterMs: config.maxRetryAfterMs,
-    parseError: vultrError,
-    ...overrides,
-  });
+  return createProviderClient('vultr', config, { parseError: vultrError }, overrides);
 }
 
 export function vultrBlock(
@@ -354,14 +340,7 @@ export function vultrBlock(
     },
 
     parseRecord(value: unknown): VultrUndoRecord {
-      const parsed = recordSchema.safeParse(value);
-      if (!parsed.success) {
-        throw new FloodgateError('FG_ERR_CLOUD_API', 'vultr: stored undo record is malformed', {
-          provider: 'vultr',
-          issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-        });
-      }
-      return parsed.data;
+      return parseStoredRecord('vultr', recordSchema, value);
     },
   };
 }

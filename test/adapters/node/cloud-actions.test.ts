@@ -12,6 +12,7 @@ import { createNodeAdapter } from '../../../adapters/node/node-adapter.js';
 import { nullLogger } from '../../../core/logger.js';
 import type { FirewallIntent } from '../../../core/mitigation/intent.js';
 import type { NodeRule } from '../../../core/node-rules/rule.js';
+import { makeNodeRule } from '../../core/node-rules/rule-fixture.js';
 import { CloudflareFake } from '../../fakes/cloudflare-fake.js';
 import { DigitalOceanFake } from '../../fakes/digitalocean-fake.js';
 import { VultrFake } from '../../fakes/vultr-fake.js';
@@ -52,19 +53,7 @@ const intent: FirewallIntent = {
 };
 
 function rule(type: string): NodeRule {
-  return {
-    id: `block-${type.split('.')[0]}`,
-    description: '',
-    trigger: { type: 'any-incident' },
-    action: { type, params: {} },
-    nodes: 'all',
-    cooldownMinutes: 1,
-    enabled: true,
-    riskAcknowledged: false,
-    createdAtMs: 0,
-    updatedAtMs: 0,
-    updatedBy: 'operator:test',
-  };
+  return makeNodeRule(`block-${type.split('.')[0]}`, { action: { type, params: {} }, cooldownMinutes: 1 });
 }
 
 function adapterWith(cloud: Record<string, unknown>, rules: NodeRule[], audits: AdapterAuditEntry[]) {

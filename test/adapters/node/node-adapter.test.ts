@@ -14,6 +14,7 @@ import { createNodeAdapter } from '../../../adapters/node/node-adapter.js';
 import { nullLogger } from '../../../core/logger.js';
 import type { FirewallIntent } from '../../../core/mitigation/intent.js';
 import type { NodeRule } from '../../../core/node-rules/rule.js';
+import { makeNodeRule } from '../../core/node-rules/rule-fixture.js';
 import { fakeCatalogue as catalogue } from './fake-catalogue.js';
 
 const intent: FirewallIntent = {
@@ -37,20 +38,11 @@ const intent: FirewallIntent = {
 };
 
 function rule(id: string, over: Partial<NodeRule> = {}): NodeRule {
-  return {
-    id,
-    description: '',
+  return makeNodeRule(id, {
     trigger: { type: 'family-in', families: ['ntp_amplification'] },
     action: { type: 'test.drop-port', params: {} },
-    nodes: 'all',
-    cooldownMinutes: 5,
-    enabled: true,
-    riskAcknowledged: false,
-    createdAtMs: 0,
-    updatedAtMs: 0,
-    updatedBy: 'operator:test',
     ...over,
-  };
+  });
 }
 
 interface Harness {

@@ -16,22 +16,10 @@ import { openSqliteStore } from '../../../appliance/store/sqlite-store.js';
 import { nullLogger } from '../../../core/logger.js';
 import { defaultMitigationConfig } from '../../../core/mitigation/config.js';
 import type { FirewallIntent } from '../../../core/mitigation/intent.js';
-import type { NodeRule } from '../../../core/node-rules/rule.js';
+import { makeNodeRule } from '../../core/node-rules/rule-fixture.js';
 import { fakeCatalogue } from './fake-catalogue.js';
 
-const rule: NodeRule = {
-  id: 'ntp',
-  description: '',
-  trigger: { type: 'any-incident' },
-  action: { type: 'test.drop-port', params: {} },
-  nodes: 'all',
-  cooldownMinutes: 5,
-  enabled: true,
-  riskAcknowledged: false,
-  createdAtMs: 0,
-  updatedAtMs: 0,
-  updatedBy: 'operator:test',
-};
+const rule = makeNodeRule('ntp', { action: { type: 'test.drop-port', params: {} } });
 
 function intent(n: number): FirewallIntent {
   return {

@@ -1,9 +1,10 @@
 /** Which node rules run where: triggers, enabled switch, scope, serving prefixes and cooldown. */
 import { describe, expect, it } from 'vitest';
 import type { FirewallIncidentFacts } from '../../../core/mitigation/intent.js';
-import { type NodeRule, nodeRuleInputSchema } from '../../../core/node-rules/rule.js';
+import { nodeRuleInputSchema } from '../../../core/node-rules/rule.js';
 import { cooldownKey, selectRules } from '../../../core/node-rules/select.js';
 import { triggerMatches } from '../../../core/node-rules/trigger.js';
+import { makeNodeRule } from './rule-fixture.js';
 
 const facts: FirewallIncidentFacts = {
   family: 'ntp_amplification',
@@ -17,22 +18,7 @@ const facts: FirewallIncidentFacts = {
   protocols: [17],
 };
 
-function rule(id: string, over: Partial<NodeRule> = {}): NodeRule {
-  return {
-    id,
-    description: '',
-    trigger: { type: 'any-incident' },
-    action: { type: 'iptables.drop-source', params: {} },
-    nodes: 'all',
-    cooldownMinutes: 5,
-    enabled: true,
-    riskAcknowledged: false,
-    createdAtMs: 0,
-    updatedAtMs: 0,
-    updatedBy: 'operator:test',
-    ...over,
-  };
-}
+const rule = makeNodeRule;
 
 const nodes = [
   { name: 'web1', serves: ['203.0.113.0/25'] },
