@@ -153,7 +153,8 @@ describe('node adapter over SSH (real sshd in a namespace, pinned host key, sudo
     await expect(adapter.apply(intent)).rejects.toMatchObject({ code: 'FG_ERR_ADAPTER_APPLY' });
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({ action: 'fail', result: 'error' });
-    expect(String((audits[0]?.detail as { output: string }).output)).toContain('FG_ERR_NODE_PARAM');
+    const detail = audits[0]?.detail as { output?: string } | undefined;
+    expect(detail?.output).toContain('FG_ERR_NODE_PARAM');
     expect(sshd.acceptedLogins()).toBe(logins);
     expect(await rules()).toEqual([]);
   });
