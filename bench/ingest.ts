@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- ingest`: the highest flow record rate Floodgate's UDP collector ingests
- * without loss, next to pmacct's nfacctd measured the same way in the same run.
+ * without loss, next to pmacct's collector for the protocol (nfacctd for NetFlow and IPFIX,
+ * sfacctd for sFlow) measured the same way in the same run.
  *
  * softflowd turns a generated flood capture into real NetFlow v9, IPFIX and v5 datagrams
- * (about 30 records each); a C sender in its own process replays them over loopback at stepped
- * rates; each collector runs in its own process. A step is lossless when the collector stored
+ * (about 30 records each), pmacctd's sfprobe into sFlow v5 datagrams (about 7.5 flow samples
+ * each); a C sender in its own process replays them over loopback at stepped rates; each
+ * collector runs in its own process. A step is lossless when the collector stored
  * every record sent and the kernel dropped nothing (UDP RcvbufErrors/InErrors, socket drops).
  * The whole run happens in a network namespace of its own, so the kernel counters are the
  * benchmark's alone. Method and figures: docs/BENCHMARKS.md.
@@ -22,10 +24,12 @@ import {
   buildReplay,
   type Replay,
   type ReplayVersion,
+  SFLOW_V5_REPLAY,
   versionName,
   writeReplay,
 } from './ingest/replay-file.js';
 import { buildSender, type SequenceState, sendStep } from './ingest/sender.js';
+import { startSfacctd } from './ingest/sfacctd.js';
 import {
   type CollectorSummary,
   judge,
@@ -44,30 +48,43 @@ import {
   parseQuantityList,
   UsageError,
 } from './lib/args.js';
-import { floodCapture, softflowdDatagrams } from './lib/captures.js';
+import { floodCapture, sfprobeDatagrams, softflowdDatagrams } from './lib/captures.js';
 import { busyCores, readCpuTimes, waitForQuiet } from './lib/cpu-load.js';
 import { mibDelta, readSocketQueue, readUdpMib } from './lib/kernel-udp.js';
 import { describeMachine, type Machine, machineLine } from './lib/machine.js';
 import { bringUpLoopback, insideBenchNamespace, rerunInNewNamespace } from './lib/netns.js';
 import { cpuSeconds, ticksPerSecond } from './lib/processes.js';
 
-const PROTOCOLS = { v9: 9, ipfix: 10, v5: 5 } as const satisfies Record<string, ReplayVersion>;
+const PROTOCOLS = { v9: 9, ipfix: 10, v5: 5, sflow: SFLOW_V5_REPLAY } as const satisfies Record<
+  string,
+  ReplayVersion
+>;
 type ProtocolName = keyof typeof PROTOCOLS;
-const COLLECTORS = ['floodgate', 'nfacctd'] as const;
+/** `pmacct` is the reference: nfacctd for NetFlow and IPFIX, sfacctd for sFlow. */
+const COLLECTORS = ['floodgate', 'pmacct'] as const;
 type CollectorName = (typeof COLLECTORS)[number];
+/** Names --collectors also takes for the reference. */
+const PMACCT_ALIASES = new Set(['nfacctd', 'sfacctd']);
 
 /** How often a lossy step taken while other processes were busy is run again, at most. */
 const MAX_NOISY_RERUNS = 3;
 
 /** Finer steps where the collectors' limits lie, so the ratio is not decided by the step size. */
 const DEFAULT_RATES = '250k,500k,1M,1.25M,1.5M,1.75M,2M,2.25M,2.5M,2.75M,3M,3.5M,4M';
+/**
+ * sFlow carries about 7.5 samples per datagram against about 30 records: the collectors' limits
+ * (set per datagram) lie about four times lower in records, where this ladder is finer.
+ */
+const DEFAULT_SFLOW_RATES = '250k,500k,750k,900k,1M,1.1M,1.2M,1.3M,1.4M,1.5M,1.75M,2M';
 
 const USAGE = `usage: npm run bench -- ingest [options]
 
-  --protocols LIST     v9, ipfix, v5 (default v9,ipfix,v5)
-  --rates LIST         records/s per step (default ${DEFAULT_RATES})
+  --protocols LIST     v9, ipfix, v5, sflow (default v9,ipfix,v5,sflow)
+  --rates LIST         records/s per step (default ${DEFAULT_RATES};
+                       for sFlow, where a record is a flow sample, ${DEFAULT_SFLOW_RATES})
   --seconds N          length of each step (default 10)
-  --collectors LIST    floodgate, nfacctd (default both)
+  --collectors LIST    floodgate, pmacct (default both); pmacct is nfacctd for NetFlow and
+                       IPFIX, sfacctd for sFlow (either name is taken for it)
   --flows N            distinct flows in the replayed capture (default 60k)
   --receive-buffer N   SO_RCVBUF asked for by both collectors (default 32M; the kernel caps it
                        at net.core.rmem_max)
@@ -85,14 +102,15 @@ const USAGE = `usage: npm run bench -- ingest [options]
                        machine used less than N cores (default 0.3): someone else's work is
                        noise
   --json FILE          also write every step and the summary as JSON
-  --keep               keep the work directory (captures, replays, nfacctd output)
+  --keep               keep the work directory (captures, replays, pmacct output)
   --no-netns           run in the current network namespace (kernel counters are then shared
                        with everything else on the machine)
 `;
 
 interface Options {
   protocols: ProtocolName[];
-  rates: number[];
+  /** Undefined: each protocol's default ladder. */
+  rates: number[] | undefined;
   seconds: number;
   collectors: CollectorName[];
   flows: number;
@@ -112,8 +130,8 @@ function parseOptions(args: string[]): Options | undefined {
   const { values } = parseArgs({
     args,
     options: {
-      protocols: { type: 'string', default: 'v9,ipfix,v5' },
-      rates: { type: 'string', default: DEFAULT_RATES },
+      protocols: { type: 'string', default: 'v9,ipfix,v5,sflow' },
+      rates: { type: 'string' },
       seconds: { type: 'string', default: '10' },
       collectors: { type: 'string', default: COLLECTORS.join(',') },
       flows: { type: 'string', default: '60k' },
@@ -134,9 +152,16 @@ function parseOptions(args: string[]): Options | undefined {
   if (values.help) return undefined;
   return {
     protocols: parseChoiceList(values.protocols, Object.keys(PROTOCOLS) as ProtocolName[], '--protocols'),
-    rates: parseQuantityList(values.rates, '--rates'),
+    rates: values.rates === undefined ? undefined : parseQuantityList(values.rates, '--rates'),
     seconds: parsePositive(values.seconds, '--seconds'),
-    collectors: parseChoiceList(values.collectors, COLLECTORS, '--collectors'),
+    collectors: parseChoiceList(
+      values.collectors
+        .split(',')
+        .map((c) => (PMACCT_ALIASES.has(c.trim()) ? 'pmacct' : c))
+        .join(','),
+      COLLECTORS,
+      '--collectors',
+    ),
     flows: parseQuantity(values.flows, '--flows'),
     receiveBuffer: parseQuantity(values['receive-buffer'], '--receive-buffer'),
     stopAfter: parseQuantity(values['stop-after'], '--stop-after'),
@@ -151,17 +176,26 @@ function parseOptions(args: string[]): Options | undefined {
   };
 }
 
+function ratesFor(protocol: ProtocolName, options: Options): number[] {
+  if (options.rates) return options.rates;
+  return parseQuantityList(protocol === 'sflow' ? DEFAULT_SFLOW_RATES : DEFAULT_RATES, '--rates');
+}
+
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
 function startReceiver(
   name: CollectorName,
+  protocol: ProtocolName,
   dir: string,
   port: number,
   receiveBuffer: number,
 ): Promise<Receiver> {
-  return name === 'floodgate' ? startFloodgate(port, receiveBuffer) : startNfacctd(dir, port, receiveBuffer);
+  if (name === 'floodgate') return startFloodgate(port, receiveBuffer);
+  return protocol === 'sflow'
+    ? startSfacctd(dir, port, receiveBuffer)
+    : startNfacctd(dir, port, receiveBuffer);
 }
 
 interface Lane {
@@ -267,13 +301,15 @@ interface ProtocolResult {
   name: string;
   datagramsInReplay: number;
   recordsPerDatagram: number;
+  /** The ladder of target rates, records/s. */
+  rates: number[];
   /** The decoder table alone, no socket, in the benchmark's own process. */
   decodeOnly: DecodeOnly;
   receivers: { name: string; label: string; receiveBufferBytes: number }[];
   steps: StepResult[];
   retried: StepResult[];
   summaries: CollectorSummary[];
-  /** Floodgate's highest lossless rate over nfacctd's; undefined unless both were measured. */
+  /** Floodgate's highest lossless rate over pmacct's; undefined unless both were measured. */
   ratio: number | undefined;
 }
 
@@ -298,13 +334,15 @@ async function runProtocol(
       `${decodeOnly.microsPerDatagram.toFixed(2)} µs per datagram`,
   );
 
+  const rates = ratesFor(protocol, options);
+  say(`  steps ${rates.map(formatQuantity).join(', ')} records/s`);
   const lanes: Lane[] = [];
   const steps: StepResult[] = [];
   /** Lossy attempts that were run again (retries, busy machine); the last run is the step's. */
   const retried: StepResult[] = [];
   try {
     for (const name of options.collectors) {
-      const receiver = await startReceiver(name, dir, await freeUdpPort(), options.receiveBuffer);
+      const receiver = await startReceiver(name, protocol, dir, await freeUdpPort(), options.receiveBuffer);
       lanes.push({ receiver, sequence: { datagrams: 0, records: 0 }, storedBefore: 0 });
       say(
         `  ${receiver.label} on 127.0.0.1:${receiver.port}, SO_RCVBUF ${receiver.receiveBufferBytes} bytes`,
@@ -317,14 +355,14 @@ async function runProtocol(
           replay,
           replayPath,
           senderBinary,
-          targetRecordsPerSecond: options.rates[0]!,
+          targetRecordsPerSecond: rates[0]!,
           seconds: options.warmupSeconds,
           quietBelow: options.quietBelow,
         });
         say(`${stepLine(warm)}  (warm-up, not judged)`);
       }
     }
-    for (const [i, rate] of options.rates.entries()) {
+    for (const [i, rate] of rates.entries()) {
       // Alternate who goes first, so slow drifts in the machine's load hit both alike.
       const order = i % 2 === 0 ? lanes : [...lanes].reverse();
       let ran = false;
@@ -365,12 +403,13 @@ async function runProtocol(
   }
   const summaries = lanes.map((l) => summarize(l.receiver.name, steps));
   const fg = summaries.find((s) => s.collector === 'floodgate');
-  const nf = summaries.find((s) => s.collector === 'nfacctd');
+  const nf = summaries.find((s) => s.collector !== 'floodgate');
   return {
     protocol,
     name: versionName(version),
     datagramsInReplay: replay.datagrams.length,
     recordsPerDatagram: replay.recordsPerDatagram,
+    rates,
     decodeOnly,
     receivers: lanes.map((l) => ({
       name: l.receiver.name,
@@ -401,7 +440,7 @@ function summaryLines(results: readonly ProtocolResult[]): string[] {
       return `${s.collector} ${formatQuantity(s.highestLossless)}${above} [${cpu}${upTo}]`;
     });
     const fg = r.summaries.find((x) => x.collector === 'floodgate');
-    const nf = r.summaries.find((x) => x.collector === 'nfacctd');
+    const nf = r.summaries.find((x) => x.collector !== 'floodgate');
     // A collector still lossless at the top step only gives a bound on its limit.
     const bound =
       fg?.limitAboveSteps && nf?.limitAboveSteps
@@ -411,7 +450,8 @@ function summaryLines(results: readonly ProtocolResult[]): string[] {
           : nf?.limitAboveSteps
             ? ' at most'
             : '';
-    const ratio = r.ratio === undefined ? '' : `  ratio Floodgate/nfacctd${bound} ${r.ratio.toFixed(2)}`;
+    const ratio =
+      r.ratio === undefined || !nf ? '' : `  ratio Floodgate/${nf.collector}${bound} ${r.ratio.toFixed(2)}`;
     lines.push(`  ${r.name.padEnd(10)} ${parts.join('   ')}${ratio}`);
   }
   return lines;
@@ -422,7 +462,7 @@ async function runInNamespace(options: Options): Promise<number> {
   const machine: Machine = describeMachine();
   say(`ingest benchmark  ${machineLine(machine)}`);
   say(
-    `steps ${options.rates.map(formatQuantity).join(', ')} records/s, ${options.seconds} s each; ` +
+    `steps of ${options.seconds} s; ` +
       `collectors ${options.collectors.join(', ')}; ` +
       (options.netns
         ? 'own network namespace'
@@ -435,7 +475,11 @@ async function runInNamespace(options: Options): Promise<number> {
     say(`capture: ${capture.flows} flows (${capture.pcapPath})`);
     const results: ProtocolResult[] = [];
     for (const protocol of options.protocols) {
-      const datagrams = await softflowdDatagrams(capture, PROTOCOLS[protocol]);
+      const version = PROTOCOLS[protocol];
+      const datagrams =
+        version === SFLOW_V5_REPLAY
+          ? await sfprobeDatagrams(capture)
+          : await softflowdDatagrams(capture, version);
       results.push(await runProtocol(protocol, options, dir, senderBinary, datagrams));
     }
     for (const line of summaryLines(results)) say(line);

@@ -58,13 +58,25 @@ export function beginDatagram(out: FlowBatch, ctx: DecodeContext): void {
   ctx.datagramStart = out.length;
 }
 
-/** Reserves a row, flushing the batch to the sink first when it is full. */
+/** Reserves a zeroed row, flushing the batch to the sink first when it is full. */
 export function appendRecord(out: FlowBatch, ctx: DecodeContext): number {
-  let row = out.append();
-  if (row >= 0) return row;
+  const row = out.append();
+  return row >= 0 ? row : flushThen(out, ctx, true);
+}
+
+/**
+ * Reserves a row without zeroing it (FlowBatch.reserve), flushing first when the batch is
+ * full: for a decoder that writes every column of the row.
+ */
+export function reserveRecord(out: FlowBatch, ctx: DecodeContext): number {
+  const row = out.reserve();
+  return row >= 0 ? row : flushThen(out, ctx, false);
+}
+
+function flushThen(out: FlowBatch, ctx: DecodeContext, zeroed: boolean): number {
   ctx.flush(out);
   ctx.datagramStart = 0;
-  row = out.append();
+  const row = zeroed ? out.append() : out.reserve();
   if (row < 0) {
     // A sink that does not empty the batch would make every later record vanish silently.
     throw new Error(`flush left the batch full (${out.length}/${out.capacity}); the sink must consume it`);

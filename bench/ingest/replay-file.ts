@@ -8,7 +8,11 @@ import { writeFileSync } from 'node:fs';
 import { createDecoderTable } from '../../collectors/registry.js';
 import { FlowBatch } from '../../core/flow/flow-batch.js';
 
-export type ReplayVersion = 5 | 9 | 10;
+/** sFlow v5 in the replay file's protocol field ("SF", then the version). */
+export const SFLOW_V5_REPLAY = 0x5346_0005;
+
+/** NetFlow/IPFIX version, or SFLOW_V5_REPLAY. */
+export type ReplayVersion = 5 | 9 | 10 | typeof SFLOW_V5_REPLAY;
 
 export interface Replay {
   version: ReplayVersion;
@@ -47,6 +51,7 @@ export function buildReplay(version: ReplayVersion, datagrams: readonly Buffer[]
 }
 
 export function versionName(version: ReplayVersion): string {
+  if (version === SFLOW_V5_REPLAY) return 'sFlow v5';
   return version === 5 ? 'NetFlow v5' : version === 9 ? 'NetFlow v9' : 'IPFIX';
 }
 

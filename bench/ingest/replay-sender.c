@@ -1,5 +1,5 @@
 /*
- * Replays captured flow datagrams (NetFlow v5, v9, IPFIX) to one UDP address at a fixed
+ * Replays captured flow datagrams (NetFlow v5, v9, IPFIX, sFlow v5) to one UDP address at a fixed
  * datagram rate, for the ingest benchmark. Built with gcc by bench/ingest/sender.ts and run as a
  * separate process, so the collector under test never shares a core's time slice with the
  * sender's own work beyond what the kernel does on loopback.
@@ -12,10 +12,12 @@
  *                  to this collector so far), so that sequence numbers never repeat
  *
  * Replay file, all integers little-endian uint32:
- *   "FGRPLAY1", protocol (5, 9 or 10), count, then count times: length, records, bytes.
+ *   "FGRPLAY1", protocol (5, 9 or 10: the NetFlow/IPFIX version; 0x53460005 for sFlow v5),
+ *   count, then count times: length, records, bytes.
  *
  * Every datagram gets its export sequence number rewritten just before it is sent (NetFlow v5:
- * flows seen before it; v9: datagrams before it; IPFIX: data records before it), so a collector
+ * flows seen before it; v9 and sFlow: datagrams before it; IPFIX: data records before it;
+ * sFlow samples keep their own sequence numbers), so a collector
  * sees one exporter sending a continuous stream rather than the same capture over and over. The
  * source id / observation domain is left as captured: the templates the receiver learned from
  * the first datagrams stay valid for every later loop.
@@ -36,6 +38,7 @@
 #include <unistd.h>
 
 #define MAX_BATCH 64
+#define SFLOW_V5 0x53460005u
 /* How far behind schedule the sender may catch up at full speed. */
 #define CATCH_UP_LIMIT_NS 5000000ull
 
@@ -82,7 +85,9 @@ static struct datagram *load(const char *path, uint32_t *protocol, uint32_t *cou
   }
   *protocol = read_le32(header + 8);
   *count = read_le32(header + 12);
-  if (*protocol != 5 && *protocol != 9 && *protocol != 10) die(path, "protocol must be 5, 9 or 10");
+  if (*protocol != 5 && *protocol != 9 && *protocol != 10 && *protocol != SFLOW_V5) {
+    die(path, "protocol must be 5, 9, 10 or 0x53460005 (sFlow v5)");
+  }
   if (*count == 0) die(path, "no datagrams");
   struct datagram *all = calloc(*count, sizeof *all);
   if (!all) die("calloc", strerror(errno));
@@ -151,6 +156,12 @@ int main(int argc, char **argv) {
         write_be32(d->bytes + 16, seq_records);
       } else if (protocol == 9) {
         write_be32(d->bytes + 12, seq_datagrams);
+      } else if (protocol == SFLOW_V5) {
+        /* After the agent address: 4 bytes for IPv4 (type 1), 16 for IPv6 (type 2), 0 unknown. */
+        const uint32_t type = ((uint32_t)d->bytes[4] << 24) | ((uint32_t)d->bytes[5] << 16) |
+                              ((uint32_t)d->bytes[6] << 8) | d->bytes[7];
+        const uint32_t at = 8 + (type == 1 ? 4 : type == 2 ? 16 : 0) + 4;
+        if (at + 4 <= d->length) write_be32(d->bytes + at, seq_datagrams);
       } else {
         write_be32(d->bytes + 8, seq_records);
       }

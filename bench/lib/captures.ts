@@ -1,9 +1,12 @@
 /**
  * Real exporter datagrams for the benchmarks: a generated capture (the flow lab's
- * make-scenario.py) played through softflowd, and the datagrams it sends kept in order. Attack
- * traffic from many sources gives one flow per packet, so softflowd fills every datagram
- * (about 30 records), the shape a collector sees during a flood.
+ * make-scenario.py) played through softflowd (NetFlow v5, v9, IPFIX) or pmacctd's sfprobe
+ * (sFlow v5, 1 in 1), and the datagrams they send kept in order. Attack traffic from many
+ * sources gives one flow per packet, so softflowd fills every datagram (about 30 records), the
+ * shape a collector sees during a flood; sfprobe sends one flow sample per packet.
  */
+import { dirname } from 'node:path';
+import { runPmacctdSfprobe } from '../../test/lab/pmacctd-sfprobe.js';
 import { makeScenario, runSoftflowd, type SoftflowdVersion } from '../../test/lab/scenario.js';
 import { collectDatagrams } from '../../test/lab/udp-sink.js';
 
@@ -78,6 +81,42 @@ export async function softflowdDatagrams(
       );
     }
     return received.map((d) => d.data);
+  } finally {
+    await sink.close();
+  }
+}
+
+/** sFlow datagram sequence number: after the agent address, whose length its type gives. */
+function sflowSequence(d: Buffer): number {
+  const type = d.readUInt32BE(4);
+  return d.readUInt32BE(8 + (type === 1 ? 4 : type === 2 ? 16 : 0) + 4);
+}
+
+/**
+ * Plays the capture through pmacctd's sfprobe (every packet sampled) and returns every sFlow
+ * datagram it sent, in order. Throws when pmacctd did not play the whole file or when a
+ * datagram went missing on the way (the sequence numbers must run 1..N).
+ */
+export async function sfprobeDatagrams(capture: BenchCapture): Promise<Buffer[]> {
+  const sink = await collectDatagrams(0);
+  try {
+    const run = await runPmacctdSfprobe({
+      pcapPath: capture.pcapPath,
+      dir: dirname(capture.pcapPath),
+      port: sink.port,
+    });
+    if (!run.completed) throw new Error(`pmacctd (sfprobe) exited ${run.exitCode}: ${run.stderr.trim()}`);
+    // pmacctd flushes its plugin as it exits; wait for the stragglers.
+    const received = (await sink.settle({ atLeast: 1, quietMs: 1000, timeoutMs: 20_000 })).map((d) => d.data);
+    received.forEach((d, i) => {
+      if (sflowSequence(d) !== i + 1) {
+        throw new Error(
+          `pmacctd's sFlow datagram ${i + 1} arrived with sequence number ${sflowSequence(d)}: datagrams were lost ` +
+            'between pmacctd and the sink (raise net.core.rmem_max or use fewer --flows)',
+        );
+      }
+    });
+    return received;
   } finally {
     await sink.close();
   }

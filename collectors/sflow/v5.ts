@@ -18,10 +18,10 @@ import { type ErrorCode, WireError } from '../../core/errors.js';
 import { ADDRESS_WORDS, type FlowBatch, setIPv4, setIPv6 } from '../../core/flow/flow-batch.js';
 import { formatAddressWords } from '../../core/net/address.js';
 import {
-  appendRecord,
   beginDatagram,
   type DecodeContext,
   type FlowDecoder,
+  reserveRecord,
   resolveSamplingRate,
 } from '../decoder.js';
 import {
@@ -469,7 +469,8 @@ export class SflowV5Decoder implements FlowDecoder {
     }
 
     const rate = resolveSamplingRate(reportedRate, this.subAgentId, ctx);
-    const row = appendRecord(out, ctx);
+    // Every column is written below: the row need not be zeroed first.
+    const row = reserveRecord(out, ctx);
     const a = row * ADDRESS_WORDS;
     const ex = ctx.exporterWords;
     out.exporterAddr[a] = ex[0]!;

@@ -6,6 +6,9 @@
  * (305/306), n-out-of-N sizes (309/310) or a probability (311).
  */
 
+import { readFloat, readUint } from './bytes.js';
+import { K } from './information-elements.js';
+
 /** Largest rate a FlowBatch row holds (uint32). */
 const MAX_RATE = 0xffffffff;
 
@@ -38,5 +41,40 @@ export class SamplingValues {
     else if (this.probability > 0 && this.probability <= 1) rate = 1 / this.probability;
     if (!(rate > 0)) return 0;
     return Math.min(MAX_RATE, Math.max(1, Math.round(rate)));
+  }
+}
+
+/** Sampling parameters, in flow records and options records alike; other kinds are ignored. */
+export function readSamplingField(
+  kind: number,
+  b: Uint8Array,
+  at: number,
+  width: number,
+  s: SamplingValues,
+): void {
+  switch (kind) {
+    case K.SAMPLING_INTERVAL:
+      s.interval = readUint(b, at, width);
+      break;
+    case K.SAMPLER_ID:
+      s.samplerId = readUint(b, at, width);
+      break;
+    case K.PACKET_INTERVAL:
+      s.packetInterval = readUint(b, at, width);
+      break;
+    case K.PACKET_SPACE:
+      s.packetSpace = readUint(b, at, width);
+      break;
+    case K.SAMPLING_SIZE:
+      s.size = readUint(b, at, width);
+      break;
+    case K.SAMPLING_POPULATION:
+      s.population = readUint(b, at, width);
+      break;
+    case K.SAMPLING_PROBABILITY:
+      s.probability = readFloat(b, at, width);
+      break;
+    default:
+      break;
   }
 }

@@ -7,7 +7,9 @@
 import { WireError } from '../../core/errors.js';
 import type { FlowBatch } from '../../core/flow/flow-batch.js';
 import type { DecodeContext } from '../decoder.js';
-import { applyOptionsRecords, countRecords, decodeFlowRecords, ExportFrame } from './flow-records.js';
+import { decodeFlowRecords, ExportFrame } from './flow-records.js';
+import { applyOptionsRecords } from './options-records.js';
+import { countRecords } from './record-layout.js';
 import { SamplingValues } from './sampling.js';
 import {
   CompiledTemplate,
@@ -55,15 +57,17 @@ export class TemplateDataPath {
     ctx: DecodeContext,
     out: FlowBatch,
   ): number {
-    const spec = { ...header, layout: this.layout };
+    // Exporters repeat their templates every few datagrams: the unchanged template is the
+    // common case, checked before anything is allocated.
     const existing = domain?.templates.get(header.id);
     if (existing) {
-      const next = matchDefinition(existing.definition, b, fieldsAt, end, spec);
+      const next = matchDefinition(existing.definition, b, fieldsAt, end, header, this.layout);
       if (next >= 0) {
         existing.updatedMs = ctx.arrivalMs;
         return next;
       }
     }
+    const spec = { ...header, layout: this.layout };
     if (header.count > this.cache.limits.maxFieldsPerTemplate) {
       ctx.stats.countNotice('template-limit');
       return skipFieldSpecs(b, fieldsAt, end, header, this.layout, ctx.exporterText);

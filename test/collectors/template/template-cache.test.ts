@@ -3,7 +3,14 @@ import { ntpToUnixMs, readFloat, readUint } from '../../../collectors/template/b
 import { K } from '../../../collectors/template/information-elements.js';
 import type { PendingSet } from '../../../collectors/template/pending-sets.js';
 import { SamplingValues } from '../../../collectors/template/sampling.js';
-import { CompiledTemplate, type TemplateDefinition } from '../../../collectors/template/template.js';
+import {
+  CompiledTemplate,
+  planEntry,
+  planKind,
+  planOffset,
+  planWidth,
+  type TemplateDefinition,
+} from '../../../collectors/template/template.js';
 import { TemplateCache } from '../../../collectors/template/template-cache.js';
 
 function definition(
@@ -21,6 +28,11 @@ function definition(
     enterprises: Uint32Array.from(fields, (f) => f[2] ?? 0),
   };
   return d;
+}
+
+/** The read plan as [kind, width, offset] per field. */
+function plan(t: CompiledTemplate): number[][] {
+  return Array.from(t.plan, (e) => [planKind(e), planWidth(e), planOffset(e)]);
 }
 
 function held(templateId: number, arrivalMs: number, bytes: number, domainId = 0): PendingSet {
@@ -47,6 +59,47 @@ describe('compiled templates', () => {
     expect(t.fixedLength).toBe(-1);
     expect(t.minLength).toBe(4 + 4 + 4 + 1 + 1);
     expect(t.hasSampling).toBe(false);
+    // The read plan keeps only what is read; after a variable-length field the offsets are
+    // found per record.
+    expect(plan(t)).toEqual([
+      [K.SRC_V4, 4, 0],
+      [K.DST_V4, 4, 8],
+    ]);
+  });
+
+  it('plans fixed-length records as field offsets from the record start', () => {
+    const t = new CompiledTemplate(
+      definition(256, [
+        [27, 16], // sourceIPv6Address
+        [5, 1], // ToS: skipped, not in the plan
+        [7, 2],
+        [3, 4], // a known element of an unusable width would be skipped too; 3 is unknown
+        [1, 8],
+        [152, 8],
+      ]),
+      'ipfix',
+      0,
+    );
+    expect(t.fixedLength).toBe(16 + 1 + 2 + 4 + 8 + 8);
+    expect(plan(t)).toEqual([
+      [K.SRC_V6, 16, 0],
+      [K.SRC_PORT, 2, 17],
+      [K.BYTES_DELTA, 8, 23],
+      [K.START_MILLIS, 8, 31],
+    ]);
+  });
+
+  it('leaves fields of a width their kind cannot take out of the plan', () => {
+    const t = new CompiledTemplate(
+      definition(256, [
+        [8, 3], // a 3-byte IPv4 address
+        [4, 1],
+      ]),
+      'v9',
+      0,
+    );
+    expect(t.ignoredFields).toBe(1);
+    expect(plan(t)).toEqual([[K.PROTOCOL, 1, 3]]);
   });
 
   it('treats NetFlow v9 options scope fields as scope types, IPFIX ones as elements', () => {
@@ -202,5 +255,14 @@ describe('sampling values', () => {
     expect(rate({ probability: Number.NaN })).toBe(0);
     expect(rate({ size: 1000, population: 1 })).toBe(1);
     expect(rate({ interval: 2 ** 40 })).toBe(0xffffffff);
+  });
+});
+
+describe('read plan entries', () => {
+  it('keep offsets up to the largest record whole', () => {
+    for (const offset of [0, 1, 32_767, 32_768, 65_530]) {
+      const e = planEntry(K.BYTES_DELTA, 8, offset);
+      expect([planKind(e), planWidth(e), planOffset(e)]).toEqual([K.BYTES_DELTA, 8, offset]);
+    }
   });
 });
