@@ -21,7 +21,7 @@ const BENCHMARKS: readonly Entry[] = [
   {
     name: 'ingest',
     summary:
-      'highest NetFlow v9/IPFIX/v5 record rate the UDP collector takes without loss, next to pmacct nfacctd',
+      'highest NetFlow v9/IPFIX/v5 record rate and sFlow v5 sample rate the UDP collector takes without loss, next to pmacct nfacctd/sfacctd',
     load: () => import('./ingest.js'),
   },
   {
