@@ -89,20 +89,27 @@ function defaultRunner(node: NodeConfig, timeoutMs: number): CommandRunner {
   });
 }
 
-/** The incident as actions see it; an intent stored before facts existed gets neutral ones. */
+/** The intent's incident facts; an intent stored before facts existed gets neutral ones from its action. */
+export function factsOf(intent: FirewallIntent): FirewallIncidentFacts {
+  return (
+    intent.facts ?? {
+      family: 'mixed',
+      severity: 0,
+      pps: 0,
+      bps: 0,
+      sources:
+        intent.action.type === 'drop-source' ? intent.action.sources.map((s) => s.replace(/\/\d+$/, '')) : [],
+      sourcePorts: intent.action.type === 'drop-protocol' ? (intent.action.sourcePorts ?? []) : [],
+      destinationPorts: intent.action.type === 'drop-protocol' ? (intent.action.destinationPorts ?? []) : [],
+      protocols:
+        'protocol' in intent.action && intent.action.protocol !== undefined ? [intent.action.protocol] : [],
+    }
+  );
+}
+
+/** The incident as actions see it: the target and the facts of the intent. */
 export function actionIncident(intent: FirewallIntent): ActionIncident {
-  const facts: FirewallIncidentFacts = intent.facts ?? {
-    family: 'mixed',
-    severity: 0,
-    pps: 0,
-    bps: 0,
-    sources:
-      intent.action.type === 'drop-source' ? intent.action.sources.map((s) => s.replace(/\/\d+$/, '')) : [],
-    sourcePorts: intent.action.type === 'drop-protocol' ? (intent.action.sourcePorts ?? []) : [],
-    destinationPorts: intent.action.type === 'drop-protocol' ? (intent.action.destinationPorts ?? []) : [],
-    protocols:
-      'protocol' in intent.action && intent.action.protocol !== undefined ? [intent.action.protocol] : [],
-  };
+  const facts = factsOf(intent);
   return {
     incidentId: intent.incidentId,
     target: intent.target.replace(/\/(32|128)$/, ''),
@@ -235,16 +242,7 @@ export function createNodeAdapter(
 
   function selection(intent: FirewallIntent, withCooldown: boolean) {
     const incident = actionIncident(intent);
-    const facts = intent.facts ?? {
-      family: incident.family as FirewallIncidentFacts['family'],
-      severity: 0,
-      pps: 0,
-      bps: 0,
-      sources: incident.sources,
-      sourcePorts: incident.sourcePorts,
-      destinationPorts: incident.destinationPorts,
-      protocols: incident.protocols,
-    };
+    const facts = factsOf(intent);
     const serving = config.nodes.map((n) => ({ name: n.name, serves: n.serves }));
     const selected = selectRules(
       rules(),
