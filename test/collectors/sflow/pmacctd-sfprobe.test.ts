@@ -179,7 +179,8 @@ describe('pmacctd sfprobe sFlow v5 from a generated attack capture', () => {
       const ours = decoded.perDatagram[i]!.map(sflowFields);
       const stated = samples.map(({ frameLength: _f, stripped: _s, ...fields }) => fields);
       expect(ours, `datagram ${i + 1}`).toEqual(stated);
-      expect(new Set(samples.map((x) => x.stripped))).toEqual(new Set([4]));
+      // A datagram may carry only counter samples (pmacctd sends them on its own timer): no flow samples then.
+      for (const x of samples) expect(x.stripped, `datagram ${i + 1}`).toBe(4);
       for (const x of samples) frameBytes += x.frameLength;
       ipBytes += decoded.perDatagram[i]!.reduce((a, r) => a + r.bytes!, 0);
     });
