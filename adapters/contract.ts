@@ -100,6 +100,18 @@ export interface MitigationAdapter {
    * reconciles that adapter: what the device lost while away is applied again.
    */
   onReconnect?(listener: () => void): void;
+  /**
+   * Optional, for adapters that run the operator's node rules: undoes at once every run of a rule
+   * that was disabled or deleted, leaving the other rules of each intent in place. Undo commands
+   * are audited as at withdraw; a run whose undo failed stays held and is retried at withdraw.
+   */
+  retireRule?(ruleId: string): Promise<RuleRetirement>;
+}
+
+/** What retireRule() undid and what it could not. */
+export interface RuleRetirement {
+  undone: { intentId: string; venue: string; commands: string[] }[];
+  failures: string[];
 }
 
 /** What an adapter instance gets from the appliance; it sees nothing of its siblings. */

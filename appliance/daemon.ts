@@ -20,6 +20,7 @@ import type { FloodgateConfig } from './config/schema.js';
 import { createDispatcher } from './dispatcher.js';
 import { createEscalationDriver } from './escalation-driver.js';
 import { createHttpComponent } from './http/component.js';
+import type { RetiredRuns } from './http/node-rules-routes.js';
 import { buildAdapters, engineSettings } from './pipeline.js';
 import { checkRunbookAdapters } from './runbook-adapters.js';
 import { createStateFile } from './state-file.js';
@@ -168,6 +169,20 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
     logger,
     nodeActions: builtinNodeCatalogue(),
     now,
+    retireNodeRule: async (ruleId) => {
+      const retired: RetiredRuns = { undone: [], failures: [] };
+      for (const adapter of active) {
+        if (adapter.retireRule === undefined) continue;
+        try {
+          const r = await adapter.retireRule(ruleId);
+          retired.undone.push(...r.undone.map((u) => ({ adapter: adapter.name, ...u })));
+          retired.failures.push(...r.failures.map((f) => `${adapter.name}: ${f}`));
+        } catch (e) {
+          retired.failures.push(`${adapter.name}: ${(e as Error).message}`);
+        }
+      }
+      return retired;
+    },
     operations: {
       approve: (id, operator) => dispatcher.approve(id, operator),
       approveIncident: (id, operator) => dispatcher.approveIncident(id, operator),

@@ -28,6 +28,7 @@ import {
   type AdapterReceipt,
   type Capability,
   type MitigationAdapter,
+  type RuleRetirement,
   requireCapability,
   type WithdrawResult,
 } from '../contract.js';
@@ -45,7 +46,7 @@ import type {
 import type { UndoRecordBase } from './cloud/types.js';
 import { type CloudVenue, cloudVenue } from './cloud-entries.js';
 import { NODE_CAPABILITIES, type NodeAdapterConfig, type NodeConfig } from './config.js';
-import { fileRunState, memoryRunState, type RunState } from './run-state.js';
+import { fileRunState, LONGEST_COOLDOWN_MS, memoryRunState, type RunState } from './run-state.js';
 
 /** One rule's action as it ran on one node (or once against a cloud provider). */
 export interface RuleRun {
@@ -60,6 +61,8 @@ export interface RuleRun {
 }
 
 interface NodeReceiptDetails {
+  /** The incident the intent belongs to, so undo audit entries name it (absent in older receipts). */
+  incidentId?: string;
   runs: RuleRun[];
   failures: { ruleId: string; venue: string; error: string }[];
   skipped: { ruleId: string; reason: string }[];
@@ -150,7 +153,12 @@ function readDetails(receipt: AdapterReceipt): NodeReceiptDetails {
       { adapter: receipt.adapter, intentId: receipt.intentId },
     );
   }
-  return { runs: d.runs, failures: d.failures ?? [], skipped: d.skipped ?? [] };
+  return {
+    ...(typeof d.incidentId === 'string' ? { incidentId: d.incidentId } : {}),
+    runs: d.runs,
+    failures: d.failures ?? [],
+    skipped: d.skipped ?? [],
+  };
 }
 
 export function createNodeAdapter(
@@ -163,7 +171,6 @@ export function createNodeAdapter(
   const nodes = new Map(config.nodes.map((n) => [n.name, n]));
   const runners = new Map<string, CommandRunner>();
   const queues = new Map<string, Promise<unknown>>();
-  const lastRuns = new Map<string, number>();
   const reconnectListeners: (() => void)[] = [];
   let state: RunState = memoryRunState();
   const self = { name, capabilities };
@@ -249,7 +256,7 @@ export function createNodeAdapter(
       facts,
       incident.target,
       serving,
-      withCooldown ? lastRuns : new Map(),
+      withCooldown ? state.lastRuns() : new Map(),
       now(),
     );
     return { incident, selected };
@@ -342,6 +349,7 @@ export function createNodeAdapter(
     if (held !== undefined) return held;
     const { incident, selected } = selection(fw, true);
     const details: NodeReceiptDetails = {
+      incidentId: fw.incidentId,
       runs: [],
       failures: [],
       skipped: selected.skipped.map((s) => ({ ruleId: s.rule.id, reason: s.reason })),
@@ -380,7 +388,8 @@ export function createNodeAdapter(
                 record,
                 appliedAtMs: now(),
               });
-              lastRuns.set(cooldownKey(sel.rule.id, incident.target), now());
+              const at = now();
+              state.noteRun(cooldownKey(sel.rule.id, incident.target), at, at - LONGEST_COOLDOWN_MS);
             } catch (e) {
               const outcomes = outcomesOf(e);
               for (const o of outcomes) audit(fw, sel.rule.id, venue.label, entry.id, o, 'apply');
@@ -425,43 +434,54 @@ export function createNodeAdapter(
     return receipt;
   }
 
+  /** Undoes one run on its venue, after whatever is queued there; audits each undo command. */
+  function undoRun(
+    run: RuleRun,
+    intentLike: FirewallIntent,
+  ): Promise<{ commands: string[]; failures: string[]; wasPresent: boolean }> {
+    const entry = deps.catalogue.get(run.actionType);
+    const node = run.venue.startsWith('node ') ? nodes.get(run.venue.slice(5)) : undefined;
+    return onVenue(run.venue, async () => {
+      const commands: string[] = [];
+      const failures: string[] = [];
+      if (entry === undefined) {
+        failures.push(`${run.ruleId} on ${run.venue}: unknown action type ${run.actionType}`);
+        return { commands, failures, wasPresent: false };
+      }
+      if (run.venue.startsWith('node ') && node === undefined) {
+        failures.push(`${run.ruleId} on ${run.venue}: the node is no longer configured; undo by hand`);
+        return { commands, failures, wasPresent: false };
+      }
+      const handle: ActionVenueHandle = node === undefined ? cloud : { runner: runnerOf(node) };
+      try {
+        const result = await entry.undo(run.record, handle);
+        for (const o of result.outcomes) {
+          commands.push(o.command);
+          audit(intentLike, run.ruleId, run.venue, entry.id, o, 'withdraw');
+          if (!o.ok)
+            failures.push(`${run.ruleId} on ${run.venue}: ${o.command} exited ${o.code}: ${o.output}`);
+        }
+        return { commands, failures, wasPresent: result.wasPresent };
+      } catch (e) {
+        for (const o of outcomesOf(e)) audit(intentLike, run.ruleId, run.venue, entry.id, o, 'withdraw');
+        failures.push(`${run.ruleId} on ${run.venue}: ${errorText(e)}`);
+        return { commands, failures, wasPresent: false };
+      }
+    });
+  }
+
+  function intentOf(receipt: AdapterReceipt, details: NodeReceiptDetails): FirewallIntent {
+    return { id: receipt.intentId, incidentId: details.incidentId ?? '' } as FirewallIntent;
+  }
+
   async function withdraw(receipt: AdapterReceipt): Promise<WithdrawResult> {
-    const details = readDetails(receipt);
-    const intentLike = { id: receipt.intentId, incidentId: '' } as FirewallIntent;
+    // What this adapter holds now wins over the caller's copy: runs of a retired rule are gone from it.
     const stored = state.get(receipt.intentId);
-    const lines: string[] = [];
-    const failures: string[] = [];
-    let present = stored !== undefined;
-    await Promise.all(
-      details.runs.map((run) => {
-        const entry = deps.catalogue.get(run.actionType);
-        const node = run.venue.startsWith('node ') ? nodes.get(run.venue.slice(5)) : undefined;
-        return onVenue(run.venue, async () => {
-          if (entry === undefined) {
-            failures.push(`${run.ruleId} on ${run.venue}: unknown action type ${run.actionType}`);
-            return;
-          }
-          if (run.venue.startsWith('node ') && node === undefined) {
-            failures.push(`${run.ruleId} on ${run.venue}: the node is no longer configured; undo by hand`);
-            return;
-          }
-          const handle: ActionVenueHandle = node === undefined ? cloud : { runner: runnerOf(node) };
-          try {
-            const result = await entry.undo(run.record, handle);
-            if (result.wasPresent) present = true;
-            for (const o of result.outcomes) {
-              lines.push(o.command);
-              audit(intentLike, run.ruleId, run.venue, entry.id, o, 'withdraw');
-              if (!o.ok)
-                failures.push(`${run.ruleId} on ${run.venue}: ${o.command} exited ${o.code}: ${o.output}`);
-            }
-          } catch (e) {
-            for (const o of outcomesOf(e)) audit(intentLike, run.ruleId, run.venue, entry.id, o, 'withdraw');
-            failures.push(`${run.ruleId} on ${run.venue}: ${errorText(e)}`);
-          }
-        });
-      }),
-    );
+    const details = readDetails(stored ?? receipt);
+    const intentLike = intentOf(receipt, details);
+    const results = await Promise.all(details.runs.map((run) => undoRun(run, intentLike)));
+    const lines = results.flatMap((r) => r.commands);
+    const failures = results.flatMap((r) => r.failures);
     if (failures.length > 0) {
       throw new FloodgateError(
         'FG_ERR_ADAPTER_WITHDRAW',
@@ -470,7 +490,43 @@ export function createNodeAdapter(
       );
     }
     state.delete(receipt.intentId);
-    return { command: lines.join('\n') || '# nothing ran, nothing to undo', wasPresent: present };
+    return {
+      command: lines.join('\n') || '# nothing ran, nothing to undo',
+      wasPresent: stored !== undefined || results.some((r) => r.wasPresent),
+    };
+  }
+
+  async function retireRule(ruleId: string): Promise<RuleRetirement> {
+    const retirement: RuleRetirement = { undone: [], failures: [] };
+    for (const receipt of state.all()) {
+      const details = readDetails(receipt);
+      const retiring = details.runs.filter((r) => r.ruleId === ruleId);
+      if (retiring.length === 0) continue;
+      const intentLike = intentOf(receipt, details);
+      const results = await Promise.all(retiring.map((run) => undoRun(run, intentLike)));
+      const kept = details.runs.filter((r) => r.ruleId !== ruleId);
+      retiring.forEach((run, i) => {
+        const result = results[i]!;
+        if (result.failures.length > 0) {
+          kept.push(run);
+          retirement.failures.push(...result.failures);
+        } else {
+          retirement.undone.push({ intentId: receipt.intentId, venue: run.venue, commands: result.commands });
+        }
+      });
+      const remaining: NodeReceiptDetails = { ...details, runs: kept };
+      state.put({ ...receipt, details: remaining as unknown as Record<string, unknown> });
+      logger.info(
+        {
+          rule: ruleId,
+          intentId: receipt.intentId,
+          runs: retiring.length,
+          undoFailed: kept.length - (details.runs.length - retiring.length),
+        },
+        'node rule retired: its runs for this intent undone',
+      );
+    }
+    return retirement;
   }
 
   async function health(): Promise<AdapterHealth> {
@@ -525,6 +581,7 @@ export function createNodeAdapter(
     withdraw,
     list: async () => state.all(),
     health,
+    retireRule,
     onReconnect(listener) {
       reconnectListeners.push(listener);
     },

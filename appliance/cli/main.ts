@@ -235,15 +235,26 @@ daemonOptions(
 ).action(async (opts: { config?: string; api?: string; operator?: string; json?: boolean }) => {
   process.exitCode = await rulesList(opts, io);
 });
-for (const verb of ['enable', 'disable', 'delete'] as const) {
+daemonOptions(
+  rules
+    .command('enable')
+    .description('enable a saved rule (from the next incident on)')
+    .argument('<id>', 'rule id'),
+).action(async (id: string, opts: { config?: string; api?: string; operator?: string }) => {
+  process.exitCode = await rulesChange('enable', id, opts, io);
+});
+for (const verb of ['disable', 'delete'] as const) {
   daemonOptions(
     rules
       .command(verb)
-      .description(`${verb} a saved rule (takes effect at once)`)
-      .argument('<id>', 'rule id'),
-  ).action(async (id: string, opts: { config?: string; api?: string; operator?: string }) => {
-    process.exitCode = await rulesChange(verb, id, opts, io);
-  });
+      .description(`${verb} a saved rule; what it put in place is undone at once`)
+      .argument('<id>', 'rule id')
+      .option('--keep-runs', 'leave what the rule put in place until its incident ends'),
+  ).action(
+    async (id: string, opts: { config?: string; api?: string; operator?: string; keepRuns?: boolean }) => {
+      process.exitCode = await rulesChange(verb, id, opts, io);
+    },
+  );
 }
 
 await program.parseAsync(process.argv);

@@ -240,13 +240,29 @@ export async function rulesList(options: OperatorOptions & { json?: boolean }, i
 export async function rulesChange(
   verb: 'enable' | 'disable' | 'delete',
   id: string,
-  options: OperatorOptions,
+  options: OperatorOptions & { keepRuns?: boolean },
   io: CliIo,
 ): Promise<number> {
-  const path = `/api/v1/node-rules/${encodeURIComponent(id)}${verb === 'delete' ? '' : `/${verb}`}`;
+  const query = options.keepRuns ? '?keepRuns=true' : '';
+  const path = `/api/v1/node-rules/${encodeURIComponent(id)}${verb === 'delete' ? '' : `/${verb}`}${query}`;
   const answer = await callApi(options, verb === 'delete' ? 'DELETE' : 'POST', path, undefined, io);
   if (answer === undefined) return 1;
   if (answer.status >= 400) return refused(answer, `${verb} ${id}`, io);
   io.out(`${id}: ${verb === 'delete' ? 'deleted' : `${verb}d`}\n`);
-  return 0;
+  if (verb === 'enable') return 0;
+  const undone = (answer.body['undone'] ?? []) as {
+    adapter: string;
+    intentId: string;
+    venue: string;
+    commands: string[];
+  }[];
+  const failures = (answer.body['failures'] ?? []) as string[];
+  if (answer.body['keepRuns'] === true) io.out('what it put in place stays until its incident ends\n');
+  else if (undone.length === 0 && failures.length === 0) io.out('nothing of it was in place\n');
+  for (const u of undone) {
+    io.out(`undone on ${u.venue} (${u.adapter}, ${u.intentId}):\n`);
+    for (const c of u.commands) io.out(`  ${c}\n`);
+  }
+  for (const f of failures) io.err(`undo failed, retried when the incident ends: ${f}\n`);
+  return failures.length === 0 ? 0 : 1;
 }

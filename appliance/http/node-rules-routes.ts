@@ -3,7 +3,8 @@
  * deleting rules. Saving answers with the exact commands the rule runs and undoes; a broad rule is
  * refused (409 FG_ERR_NODE_RISK, with its preview) until the request acknowledges the risk. Every
  * change is an audit entry. The node adapter reads the rules from the store at each apply, so a
- * change takes effect at once.
+ * change takes effect at once; disabling or deleting a rule also undoes its runs in place at once,
+ * unless the request says `keepRuns: true` (they are then undone when their incident ends).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ActionCatalogue } from '../../adapters/node/catalogue.js';
@@ -20,10 +21,18 @@ import type { NodeRule } from '../../core/node-rules/rule.js';
 import type { Store } from '../store/store.js';
 import { errorBody, OPERATOR_NAME } from './queries.js';
 
+/** Runs of a retired rule that were undone, and undo failures, across the node adapters. */
+export interface RetiredRuns {
+  undone: { adapter: string; intentId: string; venue: string; commands: string[] }[];
+  failures: string[];
+}
+
 export interface NodeRuleRoutesDeps {
   store: Store;
   catalogue: ActionCatalogue;
   now: () => number;
+  /** Undoes the runs in place of a disabled or deleted rule; absent, runs stay until their incident ends. */
+  retireRule?: (ruleId: string) => Promise<RetiredRuns>;
 }
 
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
@@ -48,6 +57,23 @@ export function catalogueJson(catalogue: ActionCatalogue) {
   }));
 }
 
+/** The audit detail of a retirement: how many runs were undone where, and what failed. */
+function retiredDetail(r: RetiredRuns & { keepRuns: boolean }) {
+  return {
+    keepRuns: r.keepRuns,
+    undone: r.undone.map((u) => `${u.adapter} ${u.intentId} ${u.venue}`),
+    ...(r.failures.length === 0 ? {} : { undoFailures: r.failures }),
+  };
+}
+
+/** True when the request (body `keepRuns: true` or `?keepRuns=true`) leaves a retired rule's runs in place. */
+function keepsRuns(body: unknown, query: unknown): boolean {
+  return (
+    (body as { keepRuns?: unknown } | null)?.keepRuns === true ||
+    (query as { keepRuns?: unknown } | null)?.keepRuns === 'true'
+  );
+}
+
 function operatorOf(headers: Record<string, unknown>, body: unknown): string {
   const fromBody = (body as { operator?: unknown } | null)?.operator;
   if (typeof fromBody === 'string' && OPERATOR_NAME.test(fromBody)) return fromBody;
@@ -58,12 +84,23 @@ function operatorOf(headers: Record<string, unknown>, body: unknown): string {
 /** The rule part of a request body: everything but `operator`. */
 function ruleBody(body: unknown): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-  const { operator: _operator, ...rest } = body as Record<string, unknown>;
+  const { operator: _operator, keepRuns: _keepRuns, ...rest } = body as Record<string, unknown>;
   return rest;
 }
 
 export function registerNodeRuleRoutes(app: FastifyInstance, deps: NodeRuleRoutesDeps): void {
   const { store, catalogue, now } = deps;
+  const noneRetired: RetiredRuns = { undone: [], failures: [] };
+
+  /** Undoes a rule's runs in place unless the request keeps them; what happened goes into the answer. */
+  async function retire(
+    ruleId: string,
+    request: { body: unknown; query: unknown },
+  ): Promise<RetiredRuns & { keepRuns: boolean }> {
+    const keepRuns = keepsRuns(request.body, request.query);
+    if (keepRuns || deps.retireRule === undefined) return { ...noneRetired, keepRuns };
+    return { ...(await deps.retireRule(ruleId)), keepRuns };
+  }
 
   function refuse(reply: FastifyReply, e: unknown): unknown {
     if (isFloodgateError(e) && STATUS_OF[e.code] !== undefined) {
@@ -126,12 +163,17 @@ export function registerNodeRuleRoutes(app: FastifyInstance, deps: NodeRuleRoute
       const previous = store.getNodeRule(input.id);
       const { rule, preview } = ruleForSave(input, catalogue, `operator:${operator}`, now(), previous);
       store.saveNodeRule(rule);
+      const retired =
+        previous?.enabled === true && !rule.enabled
+          ? await retire(rule.id, request)
+          : { ...noneRetired, keepRuns: false };
       audit('rule-save', operator, rule, {
         replaced: previous !== undefined,
         rule,
         commands: preview.commands,
+        ...retiredDetail(retired),
       });
-      return reply.code(previous === undefined ? 201 : 200).send({ item: rule, preview });
+      return reply.code(previous === undefined ? 201 : 200).send({ item: rule, preview, ...retired });
     } catch (e) {
       if (isFloodgateError(e) && e.code === 'FG_ERR_NODE_RISK') {
         const input = parseRuleInput(ruleBody(request.body));
@@ -159,8 +201,12 @@ export function registerNodeRuleRoutes(app: FastifyInstance, deps: NodeRuleRoute
       }
       const changed = { ...rule, enabled, updatedAtMs: now(), updatedBy: `operator:${operator}` };
       store.saveNodeRule(changed);
-      audit(enabled ? 'rule-enable' : 'rule-disable', operator, rule, { was: rule.enabled });
-      return { item: changed };
+      const retired = enabled ? { ...noneRetired, keepRuns: false } : await retire(rule.id, request);
+      audit(enabled ? 'rule-enable' : 'rule-disable', operator, rule, {
+        was: rule.enabled,
+        ...retiredDetail(retired),
+      });
+      return { item: changed, ...retired };
     });
   }
 
@@ -174,7 +220,8 @@ export function registerNodeRuleRoutes(app: FastifyInstance, deps: NodeRuleRoute
           errorBody('FG_ERR_HTTP_NOT_FOUND', `no node rule with id ${JSON.stringify(request.params.id)}`),
         );
     }
-    audit('rule-delete', operator, rule, { rule });
-    return { item: rule };
+    const retired = await retire(rule.id, request);
+    audit('rule-delete', operator, rule, { rule, ...retiredDetail(retired) });
+    return { item: rule, ...retired };
   });
 }

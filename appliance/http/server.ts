@@ -10,7 +10,7 @@ import { type ErrorCode, FloodgateError, isFloodgateError } from '../../core/err
 import type { Logger } from '../../core/logger.js';
 import type { MitigationRecord } from '../../core/mitigation/mitigation.js';
 import type { Store } from '../store/store.js';
-import { registerNodeRuleRoutes } from './node-rules-routes.js';
+import { type RetiredRuns, registerNodeRuleRoutes } from './node-rules-routes.js';
 import {
   auditQuery,
   errorBody,
@@ -56,6 +56,8 @@ export interface HttpApiDeps {
   nodeActions?: ActionCatalogue;
   /** Clock for rule timestamps and audit entries. */
   now?: () => number;
+  /** Undoes the runs in place of a node rule being disabled or deleted (the node adapters). */
+  retireNodeRule?: (ruleId: string) => Promise<RetiredRuns>;
 }
 
 export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
@@ -252,7 +254,12 @@ export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
   app.get('/api/v1/stats', async () => deps.stats());
 
   if (deps.nodeActions !== undefined) {
-    registerNodeRuleRoutes(app, { store, catalogue: deps.nodeActions, now: deps.now ?? Date.now });
+    registerNodeRuleRoutes(app, {
+      store,
+      catalogue: deps.nodeActions,
+      now: deps.now ?? Date.now,
+      ...(deps.retireNodeRule === undefined ? {} : { retireRule: deps.retireNodeRule }),
+    });
   }
 
   return app;

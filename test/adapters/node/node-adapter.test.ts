@@ -51,6 +51,8 @@ interface Harness {
   rules: NodeRule[];
   clock: { t: number };
   failOn?: string;
+  /** Every command throws as an unreachable node would. */
+  unreachable?: boolean;
 }
 
 function build(h: Harness, stateDir?: string, nodes?: unknown) {
@@ -74,6 +76,7 @@ function build(h: Harness, stateDir?: string, nodes?: unknown) {
     runnerFor: (node): CommandRunner => ({
       where: `fake ${node.name}`,
       async run(argv) {
+        if (h.unreachable) throw new Error(`${node.name} unreachable`);
         h.ran.push({ node: node.name, argv: [...argv] });
         const failing = h.failOn !== undefined && node.name === h.failOn;
         return {
@@ -206,6 +209,87 @@ describe('node adapter', () => {
     const again = build(h, dir, [{ name: 'solo' }]);
     await again.start();
     expect(await again.list()).toEqual([]);
+  });
+
+  it('remembers cooldowns across a restart in its state file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fg-node-'));
+    dirs.push(dir);
+    const h: Harness = {
+      ran: [],
+      audits: [],
+      rules: [rule('ntp', { cooldownMinutes: 10 })],
+      clock: { t: 0 },
+    };
+    const before = build(h, dir, [{ name: 'solo' }]);
+    await before.start();
+    await before.withdraw(await before.apply(intent));
+    await before.stop();
+
+    h.clock.t = 5 * 60_000;
+    const after = build(h, dir, [{ name: 'solo' }]);
+    await after.start();
+    const again = await after.apply(intent);
+    expect(again.details?.['skipped']).toEqual([
+      { ruleId: 'ntp', reason: 'in cooldown for 203.0.113.5: 300 s left of 10 min' },
+    ]);
+    await after.withdraw(again);
+    h.clock.t = 10 * 60_000;
+    await after.apply(intent);
+    expect(h.ran.map((r) => r.argv[1])).toEqual(['add', 'del', 'add']);
+  });
+
+  it("retireRule undoes one rule's runs at once and leaves the others to withdraw", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fg-node-'));
+    dirs.push(dir);
+    const h: Harness = {
+      ran: [],
+      audits: [],
+      rules: [rule('ntp'), rule('ntp-too', { action: { type: 'test.drop-port', params: { port: 9 } } })],
+      clock: { t: 0 },
+    };
+    const adapter = build(h, dir, [{ name: 'solo' }]);
+    await adapter.start();
+    const receipt = await adapter.apply(intent);
+    expect(h.ran.map((r) => r.argv.slice(1, 3).join(' '))).toEqual(['add 123', 'add 9']);
+
+    const retired = await adapter.retireRule!('ntp-too');
+    expect(retired.failures).toEqual([]);
+    expect(retired.undone).toEqual([
+      {
+        intentId: intent.id,
+        venue: 'node solo',
+        commands: [expect.stringMatching(/^fw del 9 203\.0\.113\.5 fg-/)],
+      },
+    ]);
+    expect((await adapter.retireRule!('ntp-too')).undone).toEqual([]);
+    // The undo is audited against the incident, like a withdraw.
+    expect(h.audits.at(-1)).toMatchObject({
+      action: 'withdraw',
+      incidentId: 'inc-1',
+      rule: 'node-rule/ntp-too',
+      command: expect.stringMatching(/^fw del 9 /),
+    });
+
+    // A new process reads the smaller receipt; withdrawing the caller's older copy undoes only what is left.
+    const after = build(h, dir, [{ name: 'solo' }]);
+    await after.start();
+    const result = await after.withdraw(receipt);
+    expect(result.wasPresent).toBe(true);
+    expect(h.ran.map((r) => r.argv.slice(1, 3).join(' '))).toEqual(['add 123', 'add 9', 'del 9', 'del 123']);
+    expect(await after.list()).toEqual([]);
+  });
+
+  it('retireRule keeps a run whose undo failed, and withdraw tries it again', async () => {
+    const h: Harness = { ran: [], audits: [], rules: [rule('ntp')], clock: { t: 0 } };
+    const adapter = build(h, undefined, [{ name: 'solo' }]);
+    const receipt = await adapter.apply(intent);
+    h.unreachable = true;
+    const retired = await adapter.retireRule!('ntp');
+    expect(retired.undone).toEqual([]);
+    expect(retired.failures).toEqual(['ntp on node solo: solo unreachable']);
+    h.unreachable = false;
+    await adapter.withdraw(receipt);
+    expect(h.ran.map((r) => r.argv[1])).toEqual(['add', 'del']);
   });
 
   it('caps the runs one intent may start', async () => {

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RetiredRuns } from '../../../appliance/http/node-rules-routes.js';
 import { buildHttpApi } from '../../../appliance/http/server.js';
 import { openSqliteStore } from '../../../appliance/store/sqlite-store.js';
 import type { Store } from '../../../appliance/store/store.js';
@@ -22,7 +23,9 @@ const broad = { ...narrow, id: 'drop-any', action: { type: 'test.drop-port', par
 describe('HTTP node rule routes', () => {
   let store: Store;
   let app: FastifyInstance;
+  let retired: string[];
   beforeEach(() => {
+    retired = [];
     store = openSqliteStore(':memory:', () => T0);
     app = buildHttpApi({
       store,
@@ -31,6 +34,13 @@ describe('HTTP node rule routes', () => {
       logger: nullLogger,
       nodeActions: fakeCatalogue,
       now: () => T0,
+      retireNodeRule: async (ruleId): Promise<RetiredRuns> => {
+        retired.push(ruleId);
+        return {
+          undone: [{ adapter: 'hosts', intentId: 'fw4-1', venue: 'node web1', commands: ['fw del 123'] }],
+          failures: [],
+        };
+      },
     });
   });
   afterEach(async () => {
@@ -152,6 +162,38 @@ describe('HTTP node rule routes', () => {
       'rule-disable',
       'rule-enable',
       'rule-delete',
+    ]);
+  });
+
+  it('disabling or deleting a rule undoes its runs in place at once, unless keepRuns says otherwise', async () => {
+    await app.inject({ method: 'POST', url: '/api/v1/node-rules', payload: narrow });
+    const off = await app.inject({ method: 'POST', url: '/api/v1/node-rules/drop-ntp/disable' });
+    expect(off.json()).toMatchObject({
+      keepRuns: false,
+      undone: [{ adapter: 'hosts', intentId: 'fw4-1', venue: 'node web1', commands: ['fw del 123'] }],
+      failures: [],
+    });
+    expect(retired).toEqual(['drop-ntp']);
+    await app.inject({ method: 'POST', url: '/api/v1/node-rules/drop-ntp/enable' });
+    const kept = await app.inject({
+      method: 'POST',
+      url: '/api/v1/node-rules/drop-ntp/disable?keepRuns=true',
+    });
+    expect(kept.json()).toMatchObject({ keepRuns: true, undone: [] });
+    // Saving the rule again with enabled false is a disable too.
+    await app.inject({ method: 'POST', url: '/api/v1/node-rules/drop-ntp/enable' });
+    await app.inject({ method: 'POST', url: '/api/v1/node-rules', payload: { ...narrow, enabled: false } });
+    await app.inject({ method: 'DELETE', url: '/api/v1/node-rules/drop-ntp' });
+    expect(retired).toEqual(['drop-ntp', 'drop-ntp', 'drop-ntp']);
+    const audit = store.listAudit().filter((a) => a.action !== 'rule-enable');
+    expect(
+      audit.map((a) => [a.action, (a.detail as { keepRuns?: boolean; undone?: string[] }).undone]),
+    ).toEqual([
+      ['rule-save', []],
+      ['rule-disable', ['hosts fw4-1 node web1']],
+      ['rule-disable', []],
+      ['rule-save', ['hosts fw4-1 node web1']],
+      ['rule-delete', ['hosts fw4-1 node web1']],
     ]);
   });
 });
