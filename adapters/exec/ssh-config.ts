@@ -26,6 +26,11 @@ export const sshTargetSchema = z
     /** The private key (OpenSSH or PEM format) Floodgate authenticates with. */
     privateKeyFile: z.string().startsWith('/', { message: 'must be an absolute path' }),
     /**
+     * For an encrypted private key: a file (mode 0600, readable by Floodgate) holding its
+     * passphrase on its first line. Kept out of floodgate.yaml so the configuration can be shared.
+     */
+    passphraseFile: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
+    /**
      * The server's host key fingerprint, as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`
      * prints it on the node; any other key is refused.
      */

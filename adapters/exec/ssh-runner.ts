@@ -26,11 +26,14 @@ import type { SshTarget } from './ssh-config.js';
 export interface SshRunnerOptions
   extends Pick<SshTarget, 'host' | 'user' | 'hostKey'>,
     Partial<
-      Pick<SshTarget, 'port' | 'sudo' | 'connectTimeoutMs' | 'keepaliveIntervalMs' | 'privateKeyFile'>
+      Pick<
+        SshTarget,
+        'port' | 'sudo' | 'connectTimeoutMs' | 'keepaliveIntervalMs' | 'privateKeyFile' | 'passphraseFile'
+      >
     > {
   /** The private key itself (OpenSSH or PEM text) instead of privateKeyFile. */
   privateKey?: string | Buffer;
-  /** For an encrypted private key. */
+  /** For an encrypted private key, instead of passphraseFile. */
   passphrase?: string;
   /** Default deadline of a command, from the moment the connection is up. */
   timeoutMs?: number;
@@ -135,6 +138,34 @@ export function createSshRunner(options: SshRunnerOptions): SshRunner {
     }
   }
 
+  /** The passphrase given, or the first line of passphraseFile, read at each connection (rotations apply). */
+  async function passphrase(): Promise<string | undefined> {
+    if (options.passphrase !== undefined) return options.passphrase;
+    if (options.passphraseFile === undefined) return undefined;
+    try {
+      return (await readFile(options.passphraseFile, 'utf8')).split(/\r?\n/, 1)[0];
+    } catch (e) {
+      throw new FloodgateError(
+        'FG_ERR_SSH_CONNECT',
+        `${where}: cannot read the passphrase file ${options.passphraseFile}: ${(e as Error).message}`,
+        { where, passphraseFile: options.passphraseFile },
+      );
+    }
+  }
+
+  /** What to change when ssh2 cannot use the key. */
+  function keyHint(why: string): string {
+    if (/no passphrase given/i.test(why)) {
+      return ': the key is encrypted; put its passphrase in a file and name it in passphraseFile';
+    }
+    if (/bad passphrase|integrity check failed|bad decrypt/i.test(why)) {
+      return options.passphraseFile === undefined
+        ? ': the passphrase does not open this key'
+        : `: the passphrase in ${options.passphraseFile} does not open this key`;
+    }
+    return '';
+  }
+
   function connectError(e: Error & { level?: string; code?: unknown }): FloodgateError {
     const why = e.message;
     let hint = '';
@@ -152,6 +183,7 @@ export function createSshRunner(options: SshRunnerOptions): SshRunner {
 
   async function open(): Promise<Client> {
     const key = await privateKey();
+    const keyPassphrase = await passphrase();
     return new Promise<Client>((resolve, reject) => {
       const client = new Client();
       let presented: { fingerprint: string; type: string } | undefined;
@@ -194,7 +226,7 @@ export function createSshRunner(options: SshRunnerOptions): SshRunner {
         port: options.port ?? 22,
         username: options.user,
         privateKey: key,
-        ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+        ...(keyPassphrase === undefined ? {} : { passphrase: keyPassphrase }),
         authHandler: ['publickey'],
         hostVerifier: (blob: Buffer) => {
           presented = { fingerprint: hostKeyFingerprint(blob), type: hostKeyType(blob) };
@@ -212,7 +244,7 @@ export function createSshRunner(options: SshRunnerOptions): SshRunner {
         reject(
           new FloodgateError(
             'FG_ERR_SSH_CONNECT',
-            `${where}: unusable private key: ${(e as Error).message}`,
+            `${where}: unusable private key${options.privateKeyFile === undefined ? '' : ` ${options.privateKeyFile}`}: ${(e as Error).message}${keyHint((e as Error).message)}`,
             {
               where,
             },

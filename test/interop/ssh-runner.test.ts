@@ -4,7 +4,8 @@
  * codes, the pinned host key refused before anything is sent, one kept connection for many
  * commands, reconnect after sshd restarts, timeouts that kill the remote command.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -264,6 +265,29 @@ describe('SSH runner against a real sshd', () => {
     await expect(runner({ privateKeyFile: join(dir, 'missing') }).run(['true'])).rejects.toThrow(
       /FG_ERR_SSH_CONNECT: .*cannot read the private key file/,
     );
+    // The authorized key, encrypted: it needs its passphrase, read from passphraseFile.
+    const encrypted = join(dir, 'client_encrypted');
+    copyFileSync(sshd.clientKeyFile, encrypted);
+    chmodSync(encrypted, 0o600);
+    const p = spawnSync('ssh-keygen', ['-q', '-p', '-N', 'horse battery', '-P', '', '-f', encrypted], {
+      encoding: 'utf8',
+    });
+    expect(p.status, p.stderr).toBe(0);
+    await expect(runner({ privateKeyFile: encrypted }).run(['true'])).rejects.toThrow(
+      /FG_ERR_SSH_CONNECT: .*unusable private key .*client_encrypted: .*encrypted; .*passphraseFile/,
+    );
+    const wrongFile = join(dir, 'wrong-passphrase');
+    writeFileSync(wrongFile, 'horse\n', { mode: 0o600 });
+    await expect(
+      runner({ privateKeyFile: encrypted, passphraseFile: wrongFile }).run(['true']),
+    ).rejects.toThrow(/FG_ERR_SSH_CONNECT: .*the passphrase in .*wrong-passphrase does not open this key/);
+    const rightFile = join(dir, 'passphrase');
+    writeFileSync(rightFile, 'horse battery\n', { mode: 0o600 });
+    const unlocked = await runner({ privateKeyFile: encrypted, passphraseFile: rightFile }).run([
+      'echo',
+      'opened',
+    ]);
+    expect(unlocked).toMatchObject({ exitCode: 0, stdout: 'opened\n' });
     // A server that accepts TCP but never speaks SSH: the connect deadline applies.
     const silent: Server = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

@@ -40,13 +40,23 @@ describe('SSH target configuration', () => {
       port: 0,
       user: 'a b',
       privateKeyFile: 'relative/key',
+      passphraseFile: 'passphrase.txt',
       hostKey: 'MD5:aa:bb',
       sudo: 'yes',
       password: 'secret',
     });
     expect(r.success).toBe(false);
     const paths = r.error!.issues.map((i) => i.path.join('.') || i.code).sort();
-    expect(paths).toEqual(['host', 'hostKey', 'port', 'privateKeyFile', 'sudo', 'unrecognized_keys', 'user']);
+    expect(paths).toEqual([
+      'host',
+      'hostKey',
+      'passphraseFile',
+      'port',
+      'privateKeyFile',
+      'sudo',
+      'unrecognized_keys',
+      'user',
+    ]);
     // Padding and the "(ED25519)" suffix of ssh-keygen's line are not part of the fingerprint.
     for (const bad of [`${FINGERPRINT}=`, `${FINGERPRINT} (ED25519)`, FINGERPRINT.slice(7)]) {
       expect(sshTargetSchema.shape.hostKey.safeParse(bad).success).toBe(false);
