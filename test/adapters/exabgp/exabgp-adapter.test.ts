@@ -104,6 +104,8 @@ describe('exabgp adapter', () => {
     expect(receipt.command).toBe(
       'neighbor 127.0.0.2 announce flow route { match { destination 203.0.113.5/32; protocol udp; source-port =123; } then { discard; } }',
     );
+    // The fake reports commands on its own pipe, which may reach us after the helper's answer.
+    await exabgp.waitCommands(1);
     expect(exabgp.commands).toEqual([receipt.command]);
     expect((await adapter.list()).map((r) => r.intentId)).toEqual([flow.id]);
     const result = await adapter.withdraw(receipt);
@@ -112,6 +114,7 @@ describe('exabgp adapter', () => {
         'neighbor 127.0.0.2 withdraw flow route { match { destination 203.0.113.5/32; protocol udp; source-port =123; } }',
       wasPresent: true,
     });
+    await exabgp.waitCommands(2);
     expect(exabgp.commands[1]).toBe(result.command);
     expect(await adapter.list()).toEqual([]);
   });
@@ -193,6 +196,7 @@ describe('exabgp adapter', () => {
     await expect.poll(() => reconnects, { timeout: 10_000 }).toBe(2);
     expect(await adapter.list()).toEqual([]);
     await adapter.apply(flow);
+    await second.waitCommands(1);
     expect(second.commands.length).toBe(1);
   });
 
@@ -213,6 +217,7 @@ describe('exabgp adapter', () => {
     const again = make(socket);
     await again.start();
     expect(await again.list()).toEqual([receipt]);
+    await exabgp.waitCommands(1);
     expect(exabgp.commands.length).toBe(1);
   });
 
@@ -244,12 +249,14 @@ describe('exabgp adapter', () => {
     const first = await adapter.withdraw(a);
     // The route stays, with B's communities.
     expect(first).toEqual({ command: b.command, wasPresent: true });
+    await exabgp.waitCommands(3);
     expect(exabgp.commands.at(-1)).toBe(b.command);
     const second = await adapter.withdraw(b);
     expect(second).toEqual({
       command: 'withdraw route 203.0.113.66/32 next-hop 192.0.2.1',
       wasPresent: true,
     });
+    await exabgp.waitCommands(4);
     expect(exabgp.commands).toEqual([a.command, b.command, b.command, second.command]);
   });
 
