@@ -514,6 +514,8 @@ export function createNodeAdapter(
           retirement.undone.push({ intentId: receipt.intentId, venue: run.venue, commands: result.commands });
         }
       });
+      // A withdraw that ran meanwhile undid the rest and let the receipt go: nothing to keep then.
+      if (state.get(receipt.intentId) === undefined) continue;
       const remaining: NodeReceiptDetails = { ...details, runs: kept };
       state.put({ ...receipt, details: remaining as unknown as Record<string, unknown> });
       logger.info(

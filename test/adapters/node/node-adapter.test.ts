@@ -279,6 +279,30 @@ describe('node adapter', () => {
     expect(await after.list()).toEqual([]);
   });
 
+  it('retireRule racing a withdraw of the same intent leaves nothing held', async () => {
+    const h: Harness = {
+      ran: [],
+      audits: [],
+      rules: [rule('ntp'), rule('ntp-too', { action: { type: 'test.drop-port', params: { port: 9 } } })],
+      clock: { t: 0 },
+    };
+    const adapter = build(h, undefined, [{ name: 'solo' }]);
+    const receipt = await adapter.apply(intent);
+    for (const order of [0, 1]) {
+      const again = order === 0 ? receipt : await adapter.apply(intent);
+      const [withdrawn, retired] =
+        order === 0
+          ? await Promise.all([adapter.withdraw(again), adapter.retireRule!('ntp')])
+          : await Promise.all([adapter.retireRule!('ntp'), adapter.withdraw(again)]).then(
+              ([r, w]) => [w, r] as const,
+            );
+      expect(withdrawn.wasPresent).toBe(true);
+      expect(retired.failures).toEqual([]);
+      expect(await adapter.list()).toEqual([]);
+      h.clock.t += 10 * 60_000; // past the cooldown, so the next apply runs both rules again
+    }
+  });
+
   it('retireRule keeps a run whose undo failed, and withdraw tries it again', async () => {
     const h: Harness = { ran: [], audits: [], rules: [rule('ntp')], clock: { t: 0 } };
     const adapter = build(h, undefined, [{ name: 'solo' }]);
