@@ -431,7 +431,20 @@ export function createNodeAdapter(
       details: details as unknown as Record<string, unknown>,
     };
     state.put(receipt);
-    return receipt;
+    // A rule disabled or deleted while its commands ran was retired before this receipt existed:
+    // undo its runs now, as the retirement would have.
+    const enabledNow = new Set(
+      rules()
+        .filter((r) => r.enabled)
+        .map((r) => r.id),
+    );
+    const retiredMeanwhile = new Set(details.runs.map((r) => r.ruleId).filter((id) => !enabledNow.has(id)));
+    for (const ruleId of retiredMeanwhile) {
+      const retired = await retireRule(ruleId);
+      for (const f of retired.failures)
+        logger.warn({ rule: ruleId, failure: f }, 'undo of a rule disabled during apply failed');
+    }
+    return state.get(fw.id) ?? receipt;
   }
 
   /** Undoes one run on its venue, after whatever is queued there; audits each undo command. */

@@ -53,6 +53,8 @@ interface Harness {
   failOn?: string;
   /** Every command throws as an unreachable node would. */
   unreachable?: boolean;
+  /** Called as each command runs (to change the rules mid-apply). */
+  onRun?: (argv: readonly string[]) => void;
 }
 
 function build(h: Harness, stateDir?: string, nodes?: unknown) {
@@ -77,6 +79,7 @@ function build(h: Harness, stateDir?: string, nodes?: unknown) {
       where: `fake ${node.name}`,
       async run(argv) {
         if (h.unreachable) throw new Error(`${node.name} unreachable`);
+        h.onRun?.(argv);
         h.ran.push({ node: node.name, argv: [...argv] });
         const failing = h.failOn !== undefined && node.name === h.failOn;
         return {
@@ -301,6 +304,23 @@ describe('node adapter', () => {
       expect(await adapter.list()).toEqual([]);
       h.clock.t += 10 * 60_000; // past the cooldown, so the next apply runs both rules again
     }
+  });
+
+  it('a rule disabled while its commands run is undone as soon as the apply ends', async () => {
+    const h: Harness = {
+      ran: [],
+      audits: [],
+      rules: [rule('ntp'), rule('ntp-too', { action: { type: 'test.drop-port', params: { port: 9 } } })],
+      clock: { t: 0 },
+    };
+    h.onRun = (argv) => {
+      if (argv[2] === '9') h.rules = [rule('ntp'), rule('ntp-too', { enabled: false })];
+    };
+    const adapter = build(h, undefined, [{ name: 'solo' }]);
+    const receipt = await adapter.apply(intent);
+    expect(h.ran.map((r) => r.argv.slice(1, 3).join(' '))).toEqual(['add 123', 'add 9', 'del 9']);
+    expect((receipt.details?.['runs'] as { ruleId: string }[]).map((r) => r.ruleId)).toEqual(['ntp']);
+    expect(await adapter.list()).toEqual([receipt]);
   });
 
   it('retireRule keeps a run whose undo failed, and withdraw tries it again', async () => {
