@@ -1,8 +1,8 @@
 /**
  * Runs commands on the appliance host itself: spawn with an argv array, never a shell. An
  * optional prefix goes in front of every command (tests use `ip netns exec NS`), and with sudo
- * configured the whole line runs as `sudo -n -- ...` (-n: fail instead of waiting for a password
- * nobody will type). The process gets its own process group, so a timeout kills whatever it
+ * configured the whole line runs as `sudo -n [-u USER] -- ...` (-n: fail instead of waiting for a
+ * password nobody will type). The process gets its own process group, so a timeout kills whatever it
  * started too, not only the first process.
  */
 import { spawn } from 'node:child_process';
@@ -14,8 +14,11 @@ import { outputBuffer } from './output-buffer.js';
 import { posixCommand } from './posix-quote.js';
 
 export interface LocalRunnerOptions {
-  /** Run every command through sudo (`true`: `sudo` from PATH; `{ path }`: that binary). */
-  sudo?: boolean | { path?: string };
+  /**
+   * Run every command through sudo (`true`: `sudo` from PATH, as root; `{ path }`: that binary;
+   * `{ user }`: as that user, `sudo -u USER`).
+   */
+  sudo?: boolean | { path?: string; user?: string };
   /** argv words put in front of every command, after sudo: e.g. ['ip', 'netns', 'exec', 'NS']. */
   prefix?: readonly string[];
   /** Default deadline of a command. */
@@ -26,11 +29,17 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 
 /** The argv actually executed for `argv`: sudo, then the prefix, then the command. */
 export function localArgv(options: LocalRunnerOptions, argv: readonly string[]): string[] {
-  const sudo =
-    options.sudo === undefined || options.sudo === false
-      ? []
-      : [typeof options.sudo === 'object' ? (options.sudo.path ?? 'sudo') : 'sudo', '-n', '--'];
-  return [...sudo, ...(options.prefix ?? []), ...argv];
+  const sudo = options.sudo;
+  if (sudo === undefined || sudo === false) return [...(options.prefix ?? []), ...argv];
+  const how = typeof sudo === 'object' ? sudo : {};
+  return [
+    how.path ?? 'sudo',
+    '-n',
+    ...(how.user === undefined ? [] : ['-u', how.user]),
+    '--',
+    ...(options.prefix ?? []),
+    ...argv,
+  ];
 }
 
 /** A process killed by a signal reports 128 + the signal number, as a shell does. */

@@ -12,7 +12,8 @@ export const HOST_KEY_FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 const HOSTNAME_RE =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
-const USER_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+/** A POSIX user name as useradd accepts it; never starts with "-", so it cannot pass for an option. */
+export const USER_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 
 export const sshTargetSchema = z
   .object({

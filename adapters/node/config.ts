@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { cidr } from '../../core/config/formats.js';
-import { sshTargetSchema } from '../exec/ssh-config.js';
+import { sshTargetSchema, USER_RE } from '../exec/ssh-config.js';
 import { nodeCloudConfigSchema } from './cloud-entries.js';
 
 export const NODE_CAPABILITIES = ['firewall'] as const;
@@ -23,8 +23,16 @@ const nodeSchema = z
     serves: z.array(cidr).default([]),
     /** Reach the node over SSH; absent: the node is the appliance host itself. */
     ssh: sshTargetSchema.optional(),
-    /** For the appliance host itself: run commands through `sudo -n --`. */
+    /** For the appliance host itself: run commands through `sudo -n --` (as root). */
     sudo: z.boolean().default(false),
+    /**
+     * For the appliance host itself: run commands as this user, through `sudo -n -u USER --`
+     * (sudoers must let Floodgate's user run the firewall tools as USER without a password).
+     */
+    runAs: z
+      .string()
+      .regex(USER_RE, { message: 'must be a user name (letters, digits, "_", ".", "-")' })
+      .optional(),
     /**
      * For the appliance host itself: run commands inside this network namespace
      * (`ip netns exec NAME ...`), for servers that live in namespaces on the appliance.
@@ -40,6 +48,10 @@ const nodeSchema = z
   .strict()
   .refine((n) => n.ssh === undefined || n.netns === undefined, {
     message: 'a node is reached over ssh or is a local network namespace, not both',
+  })
+  .refine((n) => n.ssh === undefined || (n.runAs === undefined && !n.sudo), {
+    message:
+      'over ssh the node runs commands as ssh.user (with ssh.sudo for root); runAs and sudo are for the appliance host',
   });
 
 export const nodeConfigSchema = z

@@ -83,10 +83,11 @@ export function nodeStateFile(stateDir: string, name: string): string {
 
 const OUTPUT_AUDIT_CHARS = 4096;
 
-function defaultRunner(node: NodeConfig, timeoutMs: number): CommandRunner {
+/** How commands reach a configured node: SSH, or locally (in its namespace, through sudo as configured). */
+export function defaultRunner(node: NodeConfig, timeoutMs: number): CommandRunner {
   if (node.ssh !== undefined) return createSshRunner({ ...node.ssh, timeoutMs });
   return createLocalRunner({
-    sudo: node.sudo,
+    sudo: node.runAs !== undefined ? { user: node.runAs } : node.sudo,
     timeoutMs,
     ...(node.netns === undefined ? {} : { prefix: ['ip', 'netns', 'exec', node.netns] }),
   });

@@ -112,4 +112,20 @@ describe('local command runner', () => {
     expect(real.exitCode, real.stderr).toBe(0);
     expect(real.stdout).toMatch(/^0 \S*\/sh -c echo "\$\(id -u\) \$SUDO_COMMAND"\n$/);
   });
+
+  it('with sudo and a user runs sudo -n -u USER --, as that user', async () => {
+    expect(localArgv({ sudo: { user: 'fwadmin' } }, ['iptables', '-S'])).toEqual([
+      'sudo',
+      '-n',
+      '-u',
+      'fwadmin',
+      '--',
+      'iptables',
+      '-S',
+    ]);
+    // The tests run as root, so sudo -n -u nobody needs no password.
+    const asNobody = await createLocalRunner({ sudo: { user: 'nobody' } }).run(['id', '-un']);
+    expect(asNobody.exitCode, asNobody.stderr).toBe(0);
+    expect(asNobody.stdout).toBe('nobody\n');
+  });
 });
