@@ -6,7 +6,7 @@
 import { FloodgateError } from '../../core/errors.js';
 import type { ActionPlan, ActionType, StepOutcome } from './actions/action-type.js';
 import { describeStep, formatStep } from './actions/format-step.js';
-import { runSteps } from './actions/run-steps.js';
+import { appliedSteps, runSteps } from './actions/run-steps.js';
 import type { ActionEntry, ActionOutcome, ActionRunRecord, ActionVenueHandle } from './catalogue.js';
 
 function outcomeOf(o: StepOutcome): ActionOutcome {
@@ -72,7 +72,10 @@ export function localEntry(type: ActionType): ActionEntry {
       const failed = outcomes.find((o) => !o.ok);
       if (failed !== undefined) {
         // Steps before the failure may be in place: the undo is guarded, so it removes exactly those.
-        const cleanup = await runSteps(plan.undo, runner, { mode: 'undo' });
+        const cleanup = await runSteps(plan.undo, runner, {
+          mode: 'undo',
+          appliedSteps: appliedSteps(plan.apply, outcomes),
+        });
         throw new FloodgateError(
           'FG_ERR_EXEC_FAILED',
           `${type.id} on ${runner.where}: ${failed.command} ${failed.error ?? `exited ${failed.exitCode}`}${failed.stderr.trim() === '' ? '' : `: ${failed.stderr.trim()}`}`,
@@ -83,12 +86,16 @@ export function localEntry(type: ActionType): ActionEntry {
         applied: plan.apply.map(formatStep),
         undoTexts: plan.undo.map(describeStep),
         outcomes: outcomes.map(outcomeOf),
-        undo: { plan },
+        undo: { plan, appliedSteps: appliedSteps(plan.apply, outcomes) },
       };
     },
     async undo(record, venue) {
       const plan = planOf(record);
-      const outcomes = await runSteps(plan.undo, runnerOf(venue, type.id), { mode: 'undo' });
+      const kept = record.undo['appliedSteps'];
+      const outcomes = await runSteps(plan.undo, runnerOf(venue, type.id), {
+        mode: 'undo',
+        ...(Array.isArray(kept) && kept.every((b) => typeof b === 'boolean') ? { appliedSteps: kept } : {}),
+      });
       return { outcomes: outcomes.map(outcomeOf), wasPresent: outcomes.some((o) => !o.skipped && o.ok) };
     },
   };

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CommandResult, CommandRunner, RunOptions } from '../../adapters/exec/command-runner.js';
 import type { ActionIncident, ActionPlan, StepOutcome } from '../../adapters/node/actions/action-type.js';
-import { runSteps } from '../../adapters/node/actions/run-steps.js';
+import { appliedSteps, runSteps } from '../../adapters/node/actions/run-steps.js';
 import { FloodgateError } from '../../core/errors.js';
 import { createNetns, type Netns, requireRoot } from './netns.js';
 import { AGENT_SOURCE } from './node-lab-agent.js';
@@ -181,7 +181,8 @@ export interface NodeLab {
   /** Copies /etc/NAME to /etc/netns/RX/NAME, which `ip netns exec RX` mounts over /etc/NAME. */
   privateEtc(name: string): string;
   apply(plan: ActionPlan): Promise<StepOutcome[]>;
-  undo(plan: ActionPlan): Promise<StepOutcome[]>;
+  /** `applied`: the outcomes of the plan's first apply, as the node adapter keeps them in the run record. */
+  undo(plan: ActionPlan, applied?: readonly StepOutcome[]): Promise<StepOutcome[]>;
   cleanup(): Promise<void>;
 }
 
@@ -360,7 +361,11 @@ export async function createNodeLab(label: string): Promise<NodeLab> {
         return target;
       },
       apply: (plan) => runSteps(plan.apply, runner, { mode: 'apply' }),
-      undo: (plan) => runSteps(plan.undo, runner, { mode: 'undo' }),
+      undo: (plan, applied) =>
+        runSteps(plan.undo, runner, {
+          mode: 'undo',
+          ...(applied === undefined ? {} : { appliedSteps: appliedSteps(plan.apply, applied) }),
+        }),
       cleanup,
     };
     return lab;
@@ -430,11 +435,11 @@ export async function exercise(lab: NodeLab, plan: ActionPlan, checks: Exercise)
 
   await checks.blocked();
 
-  expectAllOk(await lab.undo(plan), `${plan.actionType} undo`);
+  expectAllOk(await lab.undo(plan, applied), `${plan.actionType} undo`);
   await checks.undone?.();
   await checks.flows();
   expectSame(await lab.snapshot(), before, `${plan.actionType}: after undo`);
-  expectAllOk(await lab.undo(plan), `${plan.actionType} undo again`);
+  expectAllOk(await lab.undo(plan, applied), `${plan.actionType} undo again`);
   await checks.undone?.();
   expectSame(await lab.snapshot(), before, `${plan.actionType}: after a second undo`);
 }

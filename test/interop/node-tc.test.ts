@@ -91,6 +91,17 @@ describe('tc.police-ingress', () => {
     }
   });
 
+  it("leaves an operator's empty ingress qdisc in place", async () => {
+    await lab.sh(['tc', 'qdisc', 'add', 'dev', RX_IF, 'ingress']);
+    try {
+      const plan = tcPoliceIngress.plan({ interface: RX_IF, rate: RATE }, labIncident(4), 'tc-empty');
+      await exercise(lab, plan, { flows: () => flows(4), blocked: () => limited(4) });
+      expect(await lab.sh(['tc', 'qdisc', 'show', 'dev', RX_IF, 'ingress'])).toMatch(/^qdisc ingress ffff:/m);
+    } finally {
+      await lab.sh(['tc', 'qdisc', 'del', 'dev', RX_IF, 'ingress']);
+    }
+  });
+
   it("uses an operator's clsact qdisc and leaves it", async () => {
     await lab.sh(['tc', 'qdisc', 'add', 'dev', RX_IF, 'clsact']);
     try {

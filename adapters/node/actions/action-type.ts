@@ -113,6 +113,11 @@ export interface CommandStep {
   skipIf?: StepCheck[];
   /** What counts as success for the step itself; default: exit code 0. */
   expect?: { exitCodes?: number[]; stdoutMatches?: string };
+  /**
+   * Undo steps only: runs only when apply step N (0-based) really ran. Something the apply found
+   * in place (its step skipped) was the operator's, and the undo leaves it.
+   */
+  onlyIfApplied?: number;
 }
 
 export interface ActionPlan {

@@ -32,6 +32,8 @@ function formatCheck(check: StepCheck): string {
 /** The step and the checks that guard it, for an operator who wants to see why a step may skip. */
 export function describeStep(step: CommandStep): string {
   const line = formatStep(step);
-  if (!step.skipIf || step.skipIf.length === 0) return line;
-  return `${line}    # skipped if ${step.skipIf.map(formatCheck).join(', or ')}`;
+  const only =
+    step.onlyIfApplied === undefined ? '' : `    # only if apply step ${step.onlyIfApplied + 1} ran`;
+  if (!step.skipIf || step.skipIf.length === 0) return `${line}${only}`;
+  return `${line}${only}    # skipped if ${step.skipIf.map(formatCheck).join(', or ')}`;
 }

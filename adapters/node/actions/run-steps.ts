@@ -17,6 +17,33 @@ export interface RunStepsOptions {
   mode?: 'apply' | 'undo';
   /** Deadline per command (checks included); the runner's default when absent. */
   timeoutMs?: number;
+  /**
+   * Undo: which apply steps really ran (appliedSteps()), for steps marked `onlyIfApplied`.
+   * Absent (a record from before it was kept): those steps run, guarded by their checks alone.
+   */
+  appliedSteps?: readonly boolean[];
+}
+
+/** Per apply step, whether it ran and succeeded (not skipped, not failed, not reached). */
+export function appliedSteps(steps: readonly CommandStep[], outcomes: readonly StepOutcome[]): boolean[] {
+  return steps.map((_, i) => outcomes[i] !== undefined && outcomes[i].ok && !outcomes[i].skipped);
+}
+
+/** The outcome of an undo step left out because the apply did not make what it removes. */
+function notOurs(step: CommandStep): StepOutcome {
+  const argv = isArgv(step?.argv) ? [...step.argv] : [];
+  return {
+    argv,
+    command: formatStep({ argv }),
+    ok: true,
+    skipped: true,
+    exitCode: null,
+    stdout: '',
+    stderr: '',
+    ms: 0,
+    checks: [],
+    error: `left alone: apply step ${(step.onlyIfApplied ?? 0) + 1} found it in place`,
+  };
 }
 
 function isArgv(value: unknown): value is string[] {
@@ -107,6 +134,15 @@ export async function runSteps(
 ): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
   for (const step of steps) {
+    const applied = step?.onlyIfApplied;
+    if (
+      typeof applied === 'number' &&
+      options.appliedSteps !== undefined &&
+      options.appliedSteps[applied] !== true
+    ) {
+      outcomes.push(notOurs(step));
+      continue;
+    }
     const outcome = await runStep(step, runner, options.timeoutMs);
     outcomes.push(outcome);
     if (!outcome.ok && (options.mode ?? 'apply') === 'apply') break;

@@ -8,8 +8,9 @@
  *
  * The filter sits at a preference derived from the tag, and every check looks for our ifb by
  * name, so the operator's filters are never matched. The ingress qdisc is added only when the
- * interface has none (nor clsact), and removed on undo only when no filter is left on it: an
- * operator's ingress qdisc with filters stays, an empty one does nothing either way.
+ * interface has none (nor clsact), and removed on undo only when this run added it (the run
+ * record keeps which apply steps ran) and no filter is left on it: an operator's ingress qdisc
+ * stays, with or without filters.
  */
 import type { CommandStep, ParamSpec } from './action-type.js';
 import { destinationParam } from './common-params.js';
@@ -59,53 +60,55 @@ function redirectSteps(
   const qdiscShow = ['tc', 'qdisc', 'show', 'dev', dev, 'ingress'];
   const ourFilter = ['tc', 'filter', 'show', 'dev', dev, 'ingress', 'pref', pref];
   const redirectsToIfb = `Redirect to device ${ifb}\\)`;
+  // An ingress or clsact qdisc the interface already has takes our filter as well.
+  const addIngress: CommandStep = {
+    argv: ['tc', 'qdisc', 'add', 'dev', dev, 'ingress'],
+    skipIf: [{ argv: qdiscShow, stdoutMatches: '^qdisc (ingress|clsact) ffff:' }],
+  };
+  const apply: CommandStep[] = [
+    { argv: ['ip', 'link', 'add', 'name', ifb, 'type', 'ifb'], skipIf: [{ argv: ifbShow }] },
+    { argv: ['ip', 'link', 'set', 'dev', ifb, 'up'] },
+    {
+      argv: [
+        'tc',
+        'qdisc',
+        'replace',
+        'dev',
+        ifb,
+        'root',
+        'tbf',
+        'rate',
+        `${v.num('rate')}kbit`,
+        'burst',
+        String(burstBytes(v)),
+        'latency',
+        '50ms',
+      ],
+    },
+    addIngress,
+    {
+      argv: [
+        'tc',
+        'filter',
+        'add',
+        'dev',
+        dev,
+        'ingress',
+        'pref',
+        pref,
+        ...match,
+        'action',
+        'mirred',
+        'egress',
+        'redirect',
+        'dev',
+        ifb,
+      ],
+      skipIf: [{ argv: ourFilter, stdoutMatches: redirectsToIfb }],
+    },
+  ];
   return {
-    apply: [
-      { argv: ['ip', 'link', 'add', 'name', ifb, 'type', 'ifb'], skipIf: [{ argv: ifbShow }] },
-      { argv: ['ip', 'link', 'set', 'dev', ifb, 'up'] },
-      {
-        argv: [
-          'tc',
-          'qdisc',
-          'replace',
-          'dev',
-          ifb,
-          'root',
-          'tbf',
-          'rate',
-          `${v.num('rate')}kbit`,
-          'burst',
-          String(burstBytes(v)),
-          'latency',
-          '50ms',
-        ],
-      },
-      // An ingress or clsact qdisc the interface already has takes our filter as well.
-      {
-        argv: ['tc', 'qdisc', 'add', 'dev', dev, 'ingress'],
-        skipIf: [{ argv: qdiscShow, stdoutMatches: '^qdisc (ingress|clsact) ffff:' }],
-      },
-      {
-        argv: [
-          'tc',
-          'filter',
-          'add',
-          'dev',
-          dev,
-          'ingress',
-          'pref',
-          pref,
-          ...match,
-          'action',
-          'mirred',
-          'egress',
-          'redirect',
-          'dev',
-          ifb,
-        ],
-        skipIf: [{ argv: ourFilter, stdoutMatches: redirectsToIfb }],
-      },
-    ],
+    apply,
     undo: [
       {
         argv: ['tc', 'filter', 'del', 'dev', dev, 'ingress', 'pref', pref],
@@ -113,7 +116,8 @@ function redirectSteps(
       },
       {
         argv: ['tc', 'qdisc', 'del', 'dev', dev, 'ingress'],
-        // Only an ingress qdisc (never clsact) with no filter left on it.
+        // Only the ingress qdisc this run added (never clsact), with no filter left on it.
+        onlyIfApplied: apply.indexOf(addIngress),
         skipIf: [
           { argv: qdiscShow, stdoutLacks: '^qdisc ingress ffff:' },
           { argv: ['tc', 'filter', 'show', 'dev', dev, 'ingress'], stdoutMatches: '\\S' },
@@ -133,7 +137,7 @@ const APPLY = [
 ];
 const UNDO = [
   'tc filter del dev {interface} ingress pref <20000-29999>    (when our filter is there)',
-  'tc qdisc del dev {interface} ingress    (when no filter is left on it)',
+  'tc qdisc del dev {interface} ingress    (when this run added it and no filter is left on it)',
   'ip link del dev fg-<hash>',
 ].join('\n');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSteps } from '../../../../adapters/node/actions/run-steps.js';
+import { appliedSteps, runSteps } from '../../../../adapters/node/actions/run-steps.js';
 import { tcPoliceIngress, tcPoliceProtocol, tcPreference } from '../../../../adapters/node/actions/tc.js';
 import { fakeRunner, INCIDENT_V4, INCIDENT_V6 } from './fixtures.js';
 
@@ -79,7 +79,7 @@ describe('tc.police-ingress', () => {
     ]);
   });
 
-  it('undoes the filter, the ingress qdisc only when no filter is left, then the ifb', () => {
+  it('undoes the filter, the ingress qdisc only when it added it and no filter is left, then the ifb', () => {
     const devMissing = { argv: ['ip', 'link', 'show', 'dev', 'eth0'], exitCodes: [1] };
     expect(plan.undo).toEqual([
       {
@@ -94,6 +94,7 @@ describe('tc.police-ingress', () => {
       },
       {
         argv: ['tc', 'qdisc', 'del', 'dev', 'eth0', 'ingress'],
+        onlyIfApplied: 3,
         skipIf: [
           { argv: ['tc', 'qdisc', 'show', 'dev', 'eth0', 'ingress'], stdoutLacks: '^qdisc ingress ffff:' },
           { argv: ['tc', 'filter', 'show', 'dev', 'eth0', 'ingress'], stdoutMatches: '\\S' },
@@ -123,6 +124,38 @@ describe('tc.police-ingress', () => {
       ['qdisc', true],
       ['link', false],
     ]);
+  });
+
+  it('leaves an ingress qdisc the apply found in place, even with no filter left', async () => {
+    expect(plan.apply[3]!.argv).toEqual(['tc', 'qdisc', 'add', 'dev', 'eth0', 'ingress']);
+    const runner = fakeRunner((argv) => {
+      if (argv.join(' ') === 'tc qdisc show dev eth0 ingress')
+        return { stdout: 'qdisc ingress ffff: parent ffff:fff1 ----------------\n' };
+      if (argv[1] === 'filter' && argv[2] === 'show' && argv.includes('pref'))
+        return { stdout: `action order 1: mirred (Egress Redirect to device ${ifb}) stolen\n` };
+      return {};
+    });
+    const applied = await runSteps(plan.apply, runner, { mode: 'apply' });
+    expect(applied.map((o) => o.skipped)).toEqual([true, false, false, true, true]);
+    const found = await runSteps(plan.undo, runner, {
+      mode: 'undo',
+      appliedSteps: appliedSteps(plan.apply, applied),
+    });
+    expect(found.map((o) => [o.argv[1], o.skipped])).toEqual([
+      ['filter', false],
+      ['qdisc', true],
+      ['link', false],
+    ]);
+    expect(found[1]!.error).toBe('left alone: apply step 4 found it in place');
+    expect(runner.calls.some((c) => c.join(' ') === 'tc qdisc del dev eth0 ingress')).toBe(false);
+    // The same undo after an apply that added the qdisc removes it.
+    const added = appliedSteps(plan.apply, applied).map((ran, i) => ran || i === 3);
+    const ours = await runSteps(plan.undo, runner, { mode: 'undo', appliedSteps: added });
+    expect(ours[1]).toMatchObject({
+      skipped: false,
+      ok: true,
+      argv: ['tc', 'qdisc', 'del', 'dev', 'eth0', 'ingress'],
+    });
   });
 
   it('takes a burst and refuses what is not a bandwidth', () => {
