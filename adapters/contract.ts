@@ -106,6 +106,19 @@ export interface MitigationAdapter {
    * are audited as at withdraw; a run whose undo failed stays held and is retried at withdraw.
    */
   retireRule?(ruleId: string): Promise<RuleRetirement>;
+  /**
+   * Optional, for adapters whose list() is their own memory rather than the device's (host
+   * firewalls: a rebooted node has lost its rules and nobody told us). Reconciliation calls it with
+   * the intents the store wants and list() showed; the adapter checks each on its device and puts
+   * back what went missing, idempotently.
+   */
+  reassert?(intentIds: readonly string[]): Promise<Reassertion>;
+}
+
+/** What reassert() found missing and put back, and what it could not check or restore. */
+export interface Reassertion {
+  restored: { intentId: string; venue: string; commands: string[] }[];
+  failures: { intentId: string; venue: string; error: string }[];
 }
 
 /** What retireRule() undid and what it could not. */

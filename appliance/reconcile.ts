@@ -2,7 +2,9 @@
  * Reconciliation of one adapter with the store (at start, and when an adapter says it
  * reconnected): what `list()` shows in place is compared with what the store wants. Missing
  * wanted mitigations are applied again, unwanted ones withdrawn (orphans included: in place but
- * known to nothing), records corrected to what the device shows; every correction is audited.
+ * known to nothing), records corrected to what the device shows; an adapter whose list() is its
+ * own memory (reassert) then checks the wanted ones on its devices and puts back what they lost.
+ * Every correction is audited.
  * The dispatcher runs it in its queue, between its other operations.
  */
 import type { AdapterReceipt, MitigationAdapter } from '../adapters/contract.js';
@@ -24,6 +26,8 @@ export interface ReconcileReport {
   orphansWithdrawn: number;
   /** Store records corrected to what the adapter showed (applying -> active, withdrawing -> withdrawn). */
   corrected: number;
+  /** Runs the adapter's devices had lost (a rebooted node), put back by reassert(). */
+  restored: number;
   /** Why list() failed, when it did (nothing was changed for that adapter). */
   error: string | null;
 }
@@ -56,6 +60,7 @@ export function createReconciler(
       reapplied: 0,
       orphansWithdrawn: 0,
       corrected: 0,
+      restored: 0,
       error: null,
     };
     const correction = (
@@ -97,6 +102,8 @@ export function createReconciler(
       return report;
     }
     const present = new Map(inPlace.map((r) => [r.intentId, r]));
+    /** Wanted and listed in place: what reassert() checks on the devices. */
+    const kept: MitigationRecord[] = [];
     const records = store.listMitigations({}).filter((r) => r.adapter === adapter.name);
     for (const record of records) {
       const there = present.get(record.intentId);
@@ -111,6 +118,7 @@ export function createReconciler(
       if (goalOf(record) === 'active' && record.state !== 'pending') {
         if (there) {
           present.delete(record.intentId);
+          kept.push(record);
           if (record.state !== 'active') {
             save(record, 'active', { receipt: there, error: null, attempts: 0, nextAttemptAtMs: null });
             correction(
@@ -177,6 +185,38 @@ export function createReconciler(
           { adapter: adapter.name, intent: receipt.intentId, err: e },
           'could not withdraw an orphan',
         );
+      }
+    }
+    if (adapter.reassert !== undefined && kept.length > 0) {
+      try {
+        const byIntent = new Map(kept.map((r) => [r.intentId, r]));
+        const checked = await adapter.reassert(kept.map((r) => r.intentId));
+        for (const r of checked.restored) {
+          correction(byIntent.get(r.intentId), `lost on ${r.venue}: put back`, r.commands.join('\n'));
+          report.restored++;
+        }
+        for (const f of checked.failures) {
+          audit({
+            atMs: now(),
+            actor: 'system',
+            action: 'reconcile',
+            adapter: adapter.name,
+            ...(byIntent.get(f.intentId) === undefined
+              ? {}
+              : {
+                  incidentId: byIntent.get(f.intentId)!.incidentId,
+                  mitigationId: byIntent.get(f.intentId)!.id,
+                }),
+            result: 'error',
+            detail: { trigger, correction: `could not check or put back on ${f.venue}`, error: f.error },
+          });
+          logger.error(
+            { adapter: adapter.name, intent: f.intentId, venue: f.venue, error: f.error },
+            'could not put back what a node lost',
+          );
+        }
+      } catch (e) {
+        logger.error({ adapter: adapter.name, err: e }, 'reassert failed');
       }
     }
     logger.info({ ...report, trigger }, 'adapter reconciled');

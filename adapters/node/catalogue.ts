@@ -89,6 +89,19 @@ export interface ActionEntry {
     venue: ActionVenueHandle,
   ): Promise<ActionRunRecord>;
   undo(record: ActionRunRecord, venue: ActionVenueHandle): Promise<ActionUndoResult>;
+  /**
+   * Optional, for actions whose effect a node can lose (a reboot flushes firewalls): runs the
+   * recorded apply again, which is idempotent, so what is there is left and what went missing is
+   * put back. `restored` says whether anything had to be; `record` is the run record to keep.
+   * Rejects with a FloodgateError carrying the outcomes when a step failed.
+   */
+  reassert?(record: ActionRunRecord, venue: ActionVenueHandle): Promise<ActionReassertResult>;
+}
+
+export interface ActionReassertResult {
+  restored: boolean;
+  outcomes: ActionOutcome[];
+  record: ActionRunRecord;
 }
 
 /** What an action runs through: a node's command runner, or the cloud accounts. */

@@ -89,6 +89,32 @@ export function localEntry(type: ActionType): ActionEntry {
         undo: { plan, appliedSteps: appliedSteps(plan.apply, outcomes) },
       };
     },
+    async reassert(record, venue) {
+      const plan = planOf(record);
+      const runner = runnerOf(venue, type.id);
+      const outcomes = await runSteps(plan.apply, runner, { mode: 'apply' });
+      const failed = outcomes.find((o) => !o.ok);
+      if (failed !== undefined) {
+        // Believed in place and partly missing: nothing is undone here, the incident still wants it.
+        throw new FloodgateError(
+          'FG_ERR_EXEC_FAILED',
+          `${type.id} on ${runner.where}: putting it back failed at ${failed.command} ${failed.error ?? `exited ${failed.exitCode}`}${failed.stderr.trim() === '' ? '' : `: ${failed.stderr.trim()}`}`,
+          { outcomes: outcomes.map(outcomeOf), where: runner.where },
+        );
+      }
+      // Unguarded steps are idempotent settings (link up, qdisc replace) that run every time; a
+      // guarded step that ran means its effect had gone missing.
+      const restored = outcomes.some((o, i) => !o.skipped && (plan.apply[i]?.skipIf ?? []).length > 0);
+      // What this pass created is ours to remove at undo, as if the first apply had made it.
+      const before = record.undo['appliedSteps'];
+      const now = appliedSteps(plan.apply, outcomes);
+      const merged = Array.isArray(before) ? now.map((ran, i) => ran || before[i] === true) : now;
+      return {
+        restored,
+        outcomes: outcomes.map(outcomeOf),
+        record: { ...record, undo: { ...record.undo, appliedSteps: merged } },
+      };
+    },
     async undo(record, venue) {
       const plan = planOf(record);
       const kept = record.undo['appliedSteps'];

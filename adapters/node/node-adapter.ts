@@ -28,6 +28,7 @@ import {
   type AdapterReceipt,
   type Capability,
   type MitigationAdapter,
+  type Reassertion,
   type RuleRetirement,
   requireCapability,
   type WithdrawResult,
@@ -269,10 +270,10 @@ export function createNodeAdapter(
     venue: string,
     actionType: string,
     outcome: ActionOutcome,
-    phase: 'apply' | 'withdraw',
+    phase: 'apply' | 'withdraw' | 'reassert',
   ): void {
     ctx.audit?.({
-      action: outcome.ok ? phase : 'fail',
+      action: outcome.ok ? (phase === 'withdraw' ? 'withdraw' : 'apply') : 'fail',
       incidentId: intent.incidentId,
       mitigationId: mitigationId(intent.id, name),
       rule: `node-rule/${ruleId}`,
@@ -510,6 +511,66 @@ export function createNodeAdapter(
     };
   }
 
+  async function reassert(intentIds: readonly string[]): Promise<Reassertion> {
+    const result: Reassertion = { restored: [], failures: [] };
+    const jobs: Promise<void>[] = [];
+    /** New run records per intent, by run index, written back once every job is done. */
+    const updated = new Map<string, Map<number, ActionRunRecord>>();
+    for (const intentId of intentIds) {
+      const receipt = state.get(intentId);
+      if (receipt === undefined) continue;
+      const details = readDetails(receipt);
+      const intentLike = intentOf(receipt, details);
+      details.runs.forEach((run, index) => {
+        const entry = deps.catalogue.get(run.actionType);
+        // Cloud firewalls keep their rules; only what a node can lose is checked.
+        if (entry?.reassert === undefined || !run.venue.startsWith('node ')) return;
+        const node = nodes.get(run.venue.slice(5));
+        if (node === undefined) {
+          result.failures.push({ intentId, venue: run.venue, error: 'the node is no longer configured' });
+          return;
+        }
+        const reassertRun = entry.reassert;
+        jobs.push(
+          onVenue(run.venue, async () => {
+            try {
+              const r = await reassertRun(run.record, { runner: runnerOf(node) });
+              const records = updated.get(intentId) ?? new Map<number, ActionRunRecord>();
+              updated.set(intentId, records.set(index, r.record));
+              if (!r.restored) return;
+              const ran = r.outcomes.filter((o) => !o.skipped);
+              for (const o of ran) audit(intentLike, run.ruleId, run.venue, entry.id, o, 'reassert');
+              result.restored.push({ intentId, venue: run.venue, commands: ran.map((o) => o.command) });
+              logger.warn(
+                { rule: run.ruleId, venue: run.venue, intentId },
+                'node had lost a rule run; put back',
+              );
+            } catch (e) {
+              for (const o of outcomesOf(e))
+                audit(intentLike, run.ruleId, run.venue, entry.id, o, 'reassert');
+              result.failures.push({ intentId, venue: run.venue, error: errorText(e) });
+            }
+          }),
+        );
+      });
+    }
+    await Promise.all(jobs);
+    for (const [intentId, records] of updated) {
+      // Read again: a withdraw or a retirement may have changed the receipt meanwhile.
+      const receipt = state.get(intentId);
+      if (receipt === undefined) continue;
+      const details = readDetails(receipt);
+      const runs = details.runs.map((run, i) => {
+        const record = records.get(i);
+        return record === undefined || record.applied.join('\n') !== run.record.applied.join('\n')
+          ? run
+          : { ...run, record };
+      });
+      state.put({ ...receipt, details: { ...details, runs } as unknown as Record<string, unknown> });
+    }
+    return result;
+  }
+
   async function retireRule(ruleId: string): Promise<RuleRetirement> {
     const retirement: RuleRetirement = { undone: [], failures: [] };
     for (const receipt of state.all()) {
@@ -598,6 +659,7 @@ export function createNodeAdapter(
     list: async () => state.all(),
     health,
     retireRule,
+    reassert,
     onReconnect(listener) {
       reconnectListeners.push(listener);
     },

@@ -426,6 +426,7 @@ describe('dispatcher', () => {
       reapplied: 1,
       orphansWithdrawn: 2,
       corrected: 1,
+      restored: 0,
       error: null,
     });
     expect((await adapter!.list()).map((r) => r.intentId).sort()).toEqual(
@@ -453,6 +454,7 @@ describe('dispatcher', () => {
       reapplied: 0,
       orphansWithdrawn: 0,
       corrected: 0,
+      restored: 0,
       error: null,
     });
   });

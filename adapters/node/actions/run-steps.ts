@@ -26,7 +26,7 @@ export interface RunStepsOptions {
 
 /** Per apply step, whether it ran and succeeded (not skipped, not failed, not reached). */
 export function appliedSteps(steps: readonly CommandStep[], outcomes: readonly StepOutcome[]): boolean[] {
-  return steps.map((_, i) => outcomes[i] !== undefined && outcomes[i].ok && !outcomes[i].skipped);
+  return steps.map((_, i) => outcomes[i]?.ok === true && outcomes[i]?.skipped === false);
 }
 
 /** The outcome of an undo step left out because the apply did not make what it removes. */

@@ -319,7 +319,8 @@ describe('node adapter', () => {
     const adapter = build(h, undefined, [{ name: 'solo' }]);
     const receipt = await adapter.apply(intent);
     expect(h.ran.map((r) => r.argv.slice(1, 3).join(' '))).toEqual(['add 123', 'add 9', 'del 9']);
-    expect((receipt.details?.['runs'] as { ruleId: string }[]).map((r) => r.ruleId)).toEqual(['ntp']);
+    const runs = receipt.details?.['runs'] as { ruleId: string }[] | undefined;
+    expect(runs?.map((r) => r.ruleId)).toEqual(['ntp']);
     expect(await adapter.list()).toEqual([receipt]);
   });
 
