@@ -147,6 +147,29 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     adapters: active.map((a) => a.name),
   });
+  /** Each adapter's health at the last periodic check: a change is logged once, not every time. */
+  const lastHealthy = new Map<string, boolean>();
+  let healthCheck: Promise<void> | undefined;
+  const checkAdapters = async () => {
+    for (const adapter of active) {
+      if (!running) return;
+      let ok: boolean;
+      let detail: string;
+      try {
+        const h = await adapter.health();
+        ok = h.ok;
+        detail = h.detail;
+      } catch (e) {
+        ok = false;
+        detail = (e as Error).message;
+      }
+      const before = lastHealthy.get(adapter.name);
+      lastHealthy.set(adapter.name, ok);
+      if (before === ok) continue;
+      if (!ok) logger.warn({ adapter: adapter.name, detail }, 'adapter unhealthy');
+      else if (before === false) logger.info({ adapter: adapter.name, detail }, 'adapter healthy again');
+    }
+  };
   const health = async () => {
     const components: Record<string, unknown> = {};
     let ok = true;
@@ -192,6 +215,7 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let timer: NodeJS.Timeout | undefined;
   let statsTimer: NodeJS.Timeout | undefined;
+  let healthTimer: NodeJS.Timeout | undefined;
   // Operators read exporter health from the logs too, not only from the API.
   const logCollectorStats = () => {
     const snapshot = collector.stats();
@@ -236,8 +260,12 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
     running = false;
     if (timer) clearInterval(timer);
     if (statsTimer) clearInterval(statsTimer);
+    if (healthTimer) clearInterval(healthTimer);
     timer = undefined;
     statsTimer = undefined;
+    healthTimer = undefined;
+    // A check in flight finishes before the adapters stop, so it cannot reopen a connection after.
+    await healthCheck;
     await dispatcher.idle();
     for (const c of started.reverse()) {
       try {
@@ -289,6 +317,17 @@ export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
       timer = setInterval(tick, stepMs);
       statsTimer = setInterval(logCollectorStats, STATS_LOG_INTERVAL_MS);
       statsTimer.unref();
+      if (config.dispatch.healthCheckSeconds > 0) {
+        healthTimer = setInterval(() => {
+          if (healthCheck !== undefined) return; // a slow device: the next check waits for this one
+          healthCheck = checkAdapters()
+            .catch((e: unknown) => logger.error({ err: e }, 'adapter health check failed'))
+            .finally(() => {
+              healthCheck = undefined;
+            });
+        }, config.dispatch.healthCheckSeconds * 1000);
+        healthTimer.unref();
+      }
       logger.info({ adapters: active.map((a) => a.name) }, 'floodgate running');
     },
     async stop() {

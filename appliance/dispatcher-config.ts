@@ -1,6 +1,6 @@
 /**
  * The `dispatch` section of floodgate.yaml: how the dispatcher retries what an adapter failed to
- * do, and what happens to mitigations in place when Floodgate stops.
+ * do, what happens to mitigations in place when Floodgate stops, and how often adapters are checked.
  */
 import { z } from 'zod';
 
@@ -11,6 +11,12 @@ export const dispatchConfigSchema = z
      * store (a restart does not drop protection). withdraw: everything is withdrawn at stop.
      */
     onShutdown: z.enum(['keep', 'withdraw']).default('keep'),
+    /**
+     * Every adapter's health() is checked this often (0: only when /healthz is asked). For SSH
+     * nodes and BGP speakers the check is what notices a session that came back, after a reboot
+     * say, so the adapter is reconciled and what the device lost is put back.
+     */
+    healthCheckSeconds: z.number().int().min(0).max(3600).default(30),
     /** A failed apply or withdraw is tried again after first, then doubling, up to max seconds. */
     retry: z
       .object({

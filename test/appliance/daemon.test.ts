@@ -195,6 +195,72 @@ describe('daemon and adapters', () => {
     }
   });
 
+  it('checks every adapter on a timer and logs a change of health once, not at every check', async () => {
+    let calls = 0;
+    const plugin: AdapterPlugin<Record<string, never>> = {
+      name: 'probe',
+      contractVersion: ADAPTER_CONTRACT_VERSION,
+      capabilities: ['flowspec4', 'rtbh4'],
+      configSchema: z.object({}).strict(),
+      create: (_config, ctx) => ({
+        ...createRecordingAdapter({
+          name: ctx.name,
+          capabilities: new Set(['flowspec4', 'rtbh4'] as const),
+          logger: ctx.logger,
+          now: ctx.now,
+          render: (intent) => renderAnnounce(intent),
+          renderWithdraw: (intent) => renderWithdraw(intent),
+          label: 'probe',
+          healthDetail: 'up',
+        }),
+        // Down for the first two checks, then up: an SSH node rebooting, say.
+        health: async () => {
+          calls++;
+          return calls <= 2
+            ? { ok: false, detail: 'no route to host', checkedAtMs: ctx.now() }
+            : { ok: true, detail: 'up', checkedAtMs: ctx.now() };
+        },
+      }),
+    };
+    const lines: { level: string; msg: string }[] = [];
+    const at =
+      (level: string) =>
+      (a: object | string, b?: string): void => {
+        lines.push({ level, msg: typeof a === 'string' ? a : (b ?? '') });
+      };
+    const config = parseConfigText(
+      [
+        'mode: automatic',
+        'detection: { networks: [{ prefix: 203.0.113.0/24 }] }',
+        'adapters: [{ name: edge, type: probe }]',
+        'dispatch: { healthCheckSeconds: 1 }',
+        `collectors: { netflow: { listen: ["127.0.0.1:${await freeUdpPort()}"] }, sflow: { listen: ["127.0.0.1:${await freeUdpPort()}"] } }`,
+        `http: { listen: "127.0.0.1:${await freeTcpPort()}" }`,
+        `store: { stateDir: ${JSON.stringify(join(dir, 'health'))} }`,
+      ].join('\n'),
+      'test',
+    );
+    const daemon = await createDaemon({
+      config,
+      configSource: 'test',
+      logger: { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') },
+      plugins: [plugin as unknown as AdapterPlugin<never>],
+    });
+    await daemon.start();
+    try {
+      const deadline = Date.now() + 15_000;
+      while (calls < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await daemon.stop();
+    }
+    const seen = calls;
+    expect(seen).toBeGreaterThanOrEqual(3);
+    expect(lines.filter((l) => l.msg === 'adapter unhealthy')).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'adapter healthy again')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(calls).toBe(seen);
+  });
+
   it('reloads runbooks and mitigation settings in place, and refuses a reload it could not deliver', async () => {
     const base = [
       'detection: { networks: [{ prefix: 203.0.113.0/24 }] }',

@@ -32,6 +32,7 @@ describe('runbooks in floodgate.yaml', () => {
     expect(config.dispatch).toEqual({
       onShutdown: 'withdraw',
       retry: { firstSeconds: 5, maxSeconds: 300, maxAttempts: 0 },
+      healthCheckSeconds: 30,
     });
   });
 
