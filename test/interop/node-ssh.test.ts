@@ -145,6 +145,42 @@ describe('node adapter over SSH (real sshd in a namespace, pinned host key, sudo
     expect(sshd.acceptedLogins() - logins).toBe(1);
   });
 
+  it('after a reboot (sshd restarted, firewall flushed) the reconnect is noticed and the rule put back', async () => {
+    const audits: AdapterAuditEntry[] = [];
+    const adapter = newAdapter([rule({})], audits);
+    await adapter.start();
+    const receipt = await adapter.apply(intent);
+    const inPlace = await rules();
+    expect(inPlace).toHaveLength(1);
+    let reconnects = 0;
+    adapter.onReconnect?.(() => reconnects++);
+
+    await ns.run(['iptables', '-w', '-F', 'INPUT']);
+    await sshd.restart();
+    expect(await rules()).toEqual([]);
+    // The daemon's periodic health check is the next command: it reconnects, and the listener (the
+    // dispatcher, in the daemon) reconciles, which reasserts.
+    const deadline = Date.now() + 10_000;
+    while (!(await adapter.health()).ok && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(reconnects).toBe(1);
+    const result = await adapter.reassert!([intent.id]);
+    expect(result).toEqual({
+      restored: [
+        {
+          intentId: intent.id,
+          venue: 'node remote',
+          commands: [expect.stringMatching(/iptables -w -I INPUT 1 /)],
+        },
+      ],
+      failures: [],
+    });
+    expect(await rules()).toEqual(inPlace);
+    expect((await adapter.reassert!([intent.id])).restored).toEqual([]);
+    await adapter.withdraw(receipt);
+    expect(await rules()).toEqual([]);
+  });
+
   it('refuses a hostile rule parameter before anything is sent', async () => {
     const audits: AdapterAuditEntry[] = [];
     const adapter = newAdapter([rule({ ports: '11211;reboot' })], audits);
