@@ -19,16 +19,14 @@ import type { BlackholeIntent } from '../../core/mitigation/intent.js';
 import { type BlackholeContent, intentId } from '../../core/mitigation/intent-id.js';
 import { type RunningFrr, startFrr, VTYSH } from './frr-lab.js';
 import { type RunningGobgp, startGobgp, waitEstablished } from './gobgp-lab.js';
-import { createNetns, type Netns, requireRoot } from './netns.js';
+import { type Netns, requireRoot } from './netns.js';
 import { type ReceivedRoute, receivedRoutes } from './received-routes.js';
 import {
-  addTestUser,
   fingerprintOf,
-  type HostLink,
-  linkToHost,
   makeKey,
+  openSshLab,
   type RunningSshd,
-  startSshd,
+  type SshLab,
   type TestUser,
 } from './sshd-lab.js';
 import { waitFor } from './wait.js';
@@ -67,7 +65,7 @@ describe('FRR adapter over SSH -> sshd -> vtysh -> FRR bgpd -> receiving gobgpd'
   let ns: Netns;
   let dir: string;
   let sshDir: string;
-  let link: HostLink | undefined;
+  let lab: SshLab | undefined;
   let sshd: RunningSshd;
   /** The SSH login: unprivileged, in the frrvty group, as docs/adapters.md tells operators. */
   let user: TestUser | undefined;
@@ -131,13 +129,11 @@ describe('FRR adapter over SSH -> sshd -> vtysh -> FRR bgpd -> receiving gobgpd'
 
   beforeAll(async () => {
     requireRoot();
-    ns = await createNetns('frrssh');
+    lab = await openSshLab('frrssh');
+    ({ ns, sshd, dir: sshDir } = lab);
     dir = mkdtempSync(join(tmpdir(), 'fg-interop-frrssh-'));
-    sshDir = mkdtempSync(join(tmpdir(), 'fg-interop-frrssh-sshd-'));
     await ns.addAddress(`${PEER_ADDRESS}/32`);
     await ns.addAddress(`${FRR_ADDRESS}/32`);
-    link = linkToHost(ns);
-    sshd = await startSshd(ns, sshDir, { address: link.nsAddress });
     peer = await startGobgp(ns, dir, {
       name: 'peer',
       asn: 65001,
@@ -163,18 +159,15 @@ describe('FRR adapter over SSH -> sshd -> vtysh -> FRR bgpd -> receiving gobgpd'
     await waitEstablished(ns, peer, FRR_ADDRESS);
     // The vty sockets live under the lab dir (mkdtemp makes it 0700): let the frrvty user reach them.
     chmodSync(dir, 0o755);
-    user = addTestUser(sshDir, { groups: ['frrvty'] });
+    user = lab.addUser({ groups: ['frrvty'] });
   });
 
   afterAll(async () => {
     for (const a of adapters) await a.stop();
     peer?.client.close();
-    if (user) await ns?.run(['pkill', '-KILL', '-u', user.name]);
-    await sshd?.stop();
-    user?.remove();
-    link?.removeLink();
-    await ns?.cleanup();
-    for (const d of [dir, sshDir]) if (d) rmSync(d, { recursive: true, force: true });
+    // The lab's namespace holds FRR and gobgpd too: its cleanup stops them.
+    await lab?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('a wrong pinned host key: apply fails with FG_ERR_SSH_HOST_KEY and nothing is configured', async () => {
@@ -186,7 +179,7 @@ describe('FRR adapter over SSH -> sshd -> vtysh -> FRR bgpd -> receiving gobgpd'
     expect(health.ok).toBe(false);
     expect(health.detail).toMatch(
       new RegExp(
-        `^FRR via ${VTYSH} over ssh ${user!.name}@${link!.nsAddress.replaceAll('.', '\\.')}:22: FG_ERR_SSH_HOST_KEY: `,
+        `^FRR via ${VTYSH} over ssh ${user!.name}@${lab!.link.nsAddress.replaceAll('.', '\\.')}:22: FG_ERR_SSH_HOST_KEY: `,
       ),
     );
     expect(health.detail).toContain(
@@ -215,7 +208,7 @@ describe('FRR adapter over SSH -> sshd -> vtysh -> FRR bgpd -> receiving gobgpd'
     await adapter.start();
     const health = await adapter.health();
     expect(health.detail).toBe(
-      `FRR via ${VTYSH} over ssh ${user!.name}@${link!.nsAddress}:22: route map FLOODGATE-RTBH redistributed`,
+      `FRR via ${VTYSH} over ssh ${user!.name}@${lab!.link.nsAddress}:22: route map FLOODGATE-RTBH redistributed`,
     );
     expect(health.ok).toBe(true);
 

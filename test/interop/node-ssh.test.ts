@@ -1,12 +1,3 @@
-/**
- * The node adapter on a remote node over SSH: a real OpenSSH server in a namespace, a key the
- * test generates, the host key pinned, an unprivileged user with sudo. The rule's plan runs there
- * as `sudo -n -- iptables ...` through one kept connection; real iptables in the namespace holds
- * the rule until the undo. A wrong pinned key stops everything before any command; a hostile
- * parameter is refused before anything is sent.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdapterAuditEntry, MitigationAdapter } from '../../adapters/contract.js';
@@ -17,15 +8,13 @@ import { nullLogger } from '../../core/logger.js';
 import type { FirewallIntent } from '../../core/mitigation/intent.js';
 import type { NodeRule } from '../../core/node-rules/rule.js';
 import { makeNodeRule } from '../core/node-rules/rule-fixture.js';
-import { createNetns, type Netns, requireRoot } from './netns.js';
+import { type Netns, requireRoot } from './netns.js';
 import {
-  addTestUser,
   fingerprintOf,
-  type HostLink,
-  linkToHost,
   makeKey,
+  openSshLab,
   type RunningSshd,
-  startSshd,
+  type SshLab,
   type TestUser,
 } from './sshd-lab.js';
 
@@ -61,7 +50,7 @@ function rule(params: Record<string, string | number>): NodeRule {
 describe('node adapter over SSH (real sshd in a namespace, pinned host key, sudo)', () => {
   let ns: Netns;
   let sshDir: string;
-  let link: HostLink | undefined;
+  let lab: SshLab | undefined;
   let sshd: RunningSshd;
   let user: TestUser | undefined;
   const adapters: MitigationAdapter[] = [];
@@ -106,21 +95,14 @@ describe('node adapter over SSH (real sshd in a namespace, pinned host key, sudo
 
   beforeAll(async () => {
     requireRoot();
-    ns = await createNetns('nodessh');
-    sshDir = mkdtempSync(join(tmpdir(), 'fg-interop-nodessh-'));
-    link = linkToHost(ns);
-    sshd = await startSshd(ns, sshDir, { address: link.nsAddress });
-    user = addTestUser(sshDir, { sudo: true });
+    lab = await openSshLab('nodessh');
+    ({ ns, sshd, dir: sshDir } = lab);
+    user = lab.addUser({ sudo: true });
   });
 
   afterAll(async () => {
     for (const a of adapters) await a.stop();
-    if (user) await ns?.run(['pkill', '-KILL', '-u', user.name]);
-    await sshd?.stop();
-    user?.remove();
-    link?.removeLink();
-    await ns?.cleanup();
-    if (sshDir) rmSync(sshDir, { recursive: true, force: true });
+    await lab?.close();
   });
 
   it('puts the rule in place on the remote node over one connection and undoes it', async () => {

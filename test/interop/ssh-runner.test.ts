@@ -5,23 +5,20 @@
  * commands, reconnect after sshd restarts, timeouts that kill the remote command.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandRunner } from '../../adapters/exec/command-runner.js';
 import { createSshRunner, type SshRunner, type SshRunnerOptions } from '../../adapters/exec/ssh-runner.js';
 import { isFloodgateError } from '../../core/errors.js';
-import { createNetns, type Netns, requireRoot } from './netns.js';
+import { type Netns, requireRoot } from './netns.js';
 import {
-  addTestUser,
   fingerprintOf,
-  type HostLink,
-  linkToHost,
   makeKey,
+  openSshLab,
   type RunningSshd,
-  startSshd,
+  type SshLab,
   type TestUser,
 } from './sshd-lab.js';
 import { waitFor } from './wait.js';
@@ -70,7 +67,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 describe('SSH runner against a real sshd', () => {
   let ns: Netns;
   let dir: string;
-  let link: HostLink | undefined;
+  let lab: SshLab | undefined;
   let sshd: RunningSshd;
   /** The login every runner uses: unprivileged, /bin/sh, passwordless sudo (see sshd-lab.ts). */
   let user: TestUser | undefined;
@@ -104,21 +101,14 @@ describe('SSH runner against a real sshd', () => {
 
   beforeAll(async () => {
     requireRoot();
-    ns = await createNetns('sshrun');
-    dir = mkdtempSync(join(tmpdir(), 'fg-interop-ssh-'));
-    link = linkToHost(ns);
-    sshd = await startSshd(ns, dir, { address: link.nsAddress });
-    user = addTestUser(dir, { sudo: true });
+    lab = await openSshLab('sshrun');
+    ({ ns, sshd, dir } = lab);
+    user = lab.addUser({ sudo: true });
   });
 
   afterAll(async () => {
     for (const r of runners) await r.close();
-    if (user) await ns?.run(['pkill', '-KILL', '-u', user.name]);
-    await sshd?.stop();
-    user?.remove();
-    link?.removeLink();
-    await ns?.cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await lab?.close();
   });
 
   it('gives the remote command exactly its argv, whatever the words hold', async () => {
@@ -196,7 +186,7 @@ describe('SSH runner against a real sshd', () => {
     const after = await sshConnections();
     const mine = after.filter((c) => !before.includes(c));
     expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatch(new RegExp(`^${link!.hostAddress.replaceAll('.', '\\.')}:\\d+$`));
+    expect(mine[0]).toMatch(new RegExp(`^${lab!.link.hostAddress.replaceAll('.', '\\.')}:\\d+$`));
     expect(sshd.acceptedLogins()).toBe(logins + 1);
     await r.close();
     await waitFor(

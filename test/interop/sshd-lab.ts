@@ -12,10 +12,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Netns, NetnsProcess } from './netns.js';
+import { createNetns, type Netns, type NetnsProcess } from './netns.js';
 import { waitFor } from './wait.js';
 
 export const SSHD = '/usr/sbin/sshd';
@@ -273,5 +274,53 @@ export async function startSshd(
       await launch();
     },
     stop: kill,
+  };
+}
+
+/** A namespace reached from the host over a veth pair, with sshd in it and throwaway users. */
+export interface SshLab {
+  ns: Netns;
+  /** The lab's temporary directory (sshd's keys and config, the users' home). */
+  dir: string;
+  link: HostLink;
+  sshd: RunningSshd;
+  /** A throwaway user (addTestUser), logged out and removed by close(). */
+  addUser(options?: { groups?: string[]; sudo?: boolean }): TestUser;
+  /** Ends the users' sessions, stops sshd, removes users, link, namespace and directory. */
+  close(): Promise<void>;
+}
+
+export async function openSshLab(label: string): Promise<SshLab> {
+  const ns = await createNetns(label);
+  const dir = mkdtempSync(join(tmpdir(), `fg-interop-${label}-`));
+  const users: TestUser[] = [];
+  let link: HostLink | undefined;
+  let sshd: RunningSshd | undefined;
+  const close = async () => {
+    for (const user of users) await ns.run(['pkill', '-KILL', '-u', user.name]);
+    await sshd?.stop();
+    for (const user of users.splice(0)) user.remove();
+    link?.removeLink();
+    await ns.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    link = linkToHost(ns);
+    sshd = await startSshd(ns, dir, { address: link.nsAddress });
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return {
+    ns,
+    dir,
+    link,
+    sshd,
+    addUser(options = {}) {
+      const user = addTestUser(dir, options);
+      users.push(user);
+      return user;
+    },
+    close,
   };
 }
