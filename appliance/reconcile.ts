@@ -68,6 +68,7 @@ export function createReconciler(
       what: string,
       command: string | undefined,
       extra = {},
+      result: 'ok' | 'error' = 'ok',
     ) =>
       audit({
         atMs: now(),
@@ -82,7 +83,7 @@ export function createReconciler(
               ...(record.rule === undefined ? {} : { rule: record.rule }),
             }),
         ...(command === undefined ? {} : { command }),
-        result: 'ok',
+        result,
         detail: { trigger, correction: what, ...extra },
       });
     let inPlace: AdapterReceipt[];
@@ -196,24 +197,9 @@ export function createReconciler(
           report.restored++;
         }
         for (const f of checked.failures) {
-          audit({
-            atMs: now(),
-            actor: 'system',
-            action: 'reconcile',
-            adapter: adapter.name,
-            ...(byIntent.get(f.intentId) === undefined
-              ? {}
-              : {
-                  incidentId: byIntent.get(f.intentId)!.incidentId,
-                  mitigationId: byIntent.get(f.intentId)!.id,
-                }),
-            result: 'error',
-            detail: { trigger, correction: `could not check or put back on ${f.venue}`, error: f.error },
-          });
-          logger.error(
-            { adapter: adapter.name, intent: f.intentId, venue: f.venue, error: f.error },
-            'could not put back what a node lost',
-          );
+          const what = `could not check or put back on ${f.venue}`;
+          correction(byIntent.get(f.intentId), what, undefined, { error: f.error }, 'error');
+          logger.error({ adapter: adapter.name, intent: f.intentId, venue: f.venue, error: f.error }, what);
         }
       } catch (e) {
         logger.error({ adapter: adapter.name, err: e }, 'reassert failed');

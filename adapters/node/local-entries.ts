@@ -21,6 +21,18 @@ function outcomeOf(o: StepOutcome): ActionOutcome {
   };
 }
 
+/** The failed step, why, and what it printed on stderr: the part of an error an operator acts on. */
+function failureText(failed: StepOutcome): string {
+  const stderr = failed.stderr.trim();
+  return `${failed.command} ${failed.error ?? `exited ${failed.exitCode}`}${stderr === '' ? '' : `: ${stderr}`}`;
+}
+
+/** Which apply steps really ran, as kept in a run record; absent in records from before it was kept. */
+function keptAppliedSteps(record: ActionRunRecord): boolean[] | undefined {
+  const kept = record.undo['appliedSteps'];
+  return Array.isArray(kept) && kept.every((b) => typeof b === 'boolean') ? kept : undefined;
+}
+
 function runnerOf(venue: ActionVenueHandle, actionId: string) {
   if (venue.runner === undefined) {
     throw new FloodgateError(
@@ -78,7 +90,7 @@ export function localEntry(type: ActionType): ActionEntry {
         });
         throw new FloodgateError(
           'FG_ERR_EXEC_FAILED',
-          `${type.id} on ${runner.where}: ${failed.command} ${failed.error ?? `exited ${failed.exitCode}`}${failed.stderr.trim() === '' ? '' : `: ${failed.stderr.trim()}`}`,
+          `${type.id} on ${runner.where}: ${failureText(failed)}`,
           { outcomes: [...outcomes, ...cleanup].map(outcomeOf), where: runner.where },
         );
       }
@@ -98,17 +110,18 @@ export function localEntry(type: ActionType): ActionEntry {
         // Believed in place and partly missing: nothing is undone here, the incident still wants it.
         throw new FloodgateError(
           'FG_ERR_EXEC_FAILED',
-          `${type.id} on ${runner.where}: putting it back failed at ${failed.command} ${failed.error ?? `exited ${failed.exitCode}`}${failed.stderr.trim() === '' ? '' : `: ${failed.stderr.trim()}`}`,
+          `${type.id} on ${runner.where}: putting it back failed at ${failureText(failed)}`,
           { outcomes: outcomes.map(outcomeOf), where: runner.where },
         );
       }
       // Unguarded steps are idempotent settings (link up, qdisc replace) that run every time; a
       // guarded step that ran means its effect had gone missing.
       const restored = outcomes.some((o, i) => !o.skipped && (plan.apply[i]?.skipIf ?? []).length > 0);
-      // What this pass created is ours to remove at undo, as if the first apply had made it.
-      const before = record.undo['appliedSteps'];
-      const now = appliedSteps(plan.apply, outcomes);
-      const merged = Array.isArray(before) ? now.map((ran, i) => ran || before[i] === true) : now;
+      // What this pass created is ours to remove at undo, as if the first apply had made it. A record
+      // from before the steps were kept stays without: its undo runs every guarded step, as it did.
+      const before = keptAppliedSteps(record);
+      if (before === undefined) return { restored, outcomes: outcomes.map(outcomeOf), record };
+      const merged = appliedSteps(plan.apply, outcomes).map((ran, i) => ran || before[i] === true);
       return {
         restored,
         outcomes: outcomes.map(outcomeOf),
@@ -117,10 +130,10 @@ export function localEntry(type: ActionType): ActionEntry {
     },
     async undo(record, venue) {
       const plan = planOf(record);
-      const kept = record.undo['appliedSteps'];
+      const kept = keptAppliedSteps(record);
       const outcomes = await runSteps(plan.undo, runnerOf(venue, type.id), {
         mode: 'undo',
-        ...(Array.isArray(kept) && kept.every((b) => typeof b === 'boolean') ? { appliedSteps: kept } : {}),
+        ...(kept === undefined ? {} : { appliedSteps: kept }),
       });
       return { outcomes: outcomes.map(outcomeOf), wasPresent: outcomes.some((o) => !o.skipped && o.ok) };
     },

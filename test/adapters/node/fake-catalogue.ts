@@ -58,6 +58,18 @@ export const dropPort: ActionEntry = {
       outcomes: [{ command: argv.join(' '), ok: true, code: r.exitCode, output: '', ms: 1 }],
     };
   },
+  /** Runs the applied command again; the fake node answers "added" when the rule had gone missing. */
+  async reassert(record, venue) {
+    const argv = record.applied[0]!.split(' ');
+    const r = await venue.runner!.run(argv);
+    return {
+      restored: r.stdout === 'added',
+      outcomes: [
+        { command: argv.join(' '), ok: r.exitCode === 0, code: r.exitCode, output: r.stdout, ms: 1 },
+      ],
+      record,
+    };
+  },
 };
 
 export const fakeCatalogue: ActionCatalogue = {

@@ -110,8 +110,80 @@ describe('node adapter reconciliation after a restart', () => {
     expect((await second.list()).map((r) => r.intentId).sort()).toEqual([intent(1).id, intent(2).id].sort());
     const [report] = await dispatcher(second).reconcile('start');
     expect(report).toMatchObject({ adapter: 'hosts', orphansWithdrawn: 1, reapplied: 0 });
-    expect(ran).toEqual([['fw', 'del', '123', '203.0.113.2', expect.stringMatching(/^fg-/)]]);
+    // The orphan's undo, then the wanted run checked on the node (reassert runs its apply again).
+    expect(ran).toEqual([
+      ['fw', 'del', '123', '203.0.113.2', expect.stringMatching(/^fg-/)],
+      ['fw', 'add', '123', '203.0.113.1', expect.stringMatching(/^fg-/)],
+    ]);
     expect((await second.list()).map((r) => r.intentId)).toEqual([intent(1).id]);
+    store.close();
+  });
+
+  it('reasserts what the store wants and the adapter lists: put back, or audited as an error when the node is down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fg-node-reassert-'));
+    dirs.push(dir);
+    const node = { answer: 'ok', down: false };
+    const adapter = createNodeAdapter(
+      nodeConfigSchema.parse({ nodes: [{ name: 'solo' }] }),
+      { name: 'hosts', logger: nullLogger, now: () => 1000, stateDir: dir, nodeRules: () => [rule] },
+      {
+        catalogue: fakeCatalogue,
+        runnerFor: () => ({
+          where: 'fake',
+          run: async () => {
+            if (node.down) throw new Error('connect ECONNREFUSED');
+            return { exitCode: 0, stdout: node.answer, stderr: '', durationMs: 0 };
+          },
+          close: async () => {},
+        }),
+      },
+    );
+    await adapter.start();
+    const store = openSqliteStore(join(dir, 'floodgate.db'), () => 1000);
+    const dispatcher = createDispatcher({
+      store,
+      adapters: [adapter],
+      caps: defaultMitigationConfig().caps,
+      retry: dispatchConfigSchema.parse({}).retry,
+      logger: nullLogger,
+      now: () => 1000,
+    });
+    await dispatcher.activate({
+      type: 'activate',
+      atMs: 1000,
+      runId: 'run-1',
+      incidentId: 'inc-1',
+      runbook: 'hosts',
+      tier: 0,
+      tierName: 'host-firewall',
+      mode: 'automatic',
+      holder: 'run-1/0',
+      deliveries: [{ intent: intent(1), adapters: ['hosts'] }],
+      refused: [],
+      cause: 'detected',
+      reason: 'incident opened',
+    });
+    const reconciles = () => store.listAudit().filter((e) => e.action === 'reconcile');
+
+    expect((await dispatcher.reconcile('reconnect'))[0]).toMatchObject({ restored: 0 });
+    expect(reconciles()).toEqual([]);
+    node.answer = 'added';
+    expect((await dispatcher.reconcile('reconnect'))[0]).toMatchObject({ restored: 1 });
+    expect(reconciles().at(-1)).toMatchObject({
+      result: 'ok',
+      incidentId: 'inc-1',
+      command: expect.stringMatching(/^fw add 123 203\.0\.113\.1 fg-/),
+      detail: { trigger: 'reconnect', correction: 'lost on node solo: put back' },
+    });
+    node.down = true;
+    expect((await dispatcher.reconcile('reconnect'))[0]).toMatchObject({ restored: 0, error: null });
+    expect(reconciles().at(-1)).toMatchObject({
+      result: 'error',
+      incidentId: 'inc-1',
+      detail: { correction: 'could not check or put back on node solo', error: 'connect ECONNREFUSED' },
+    });
+    expect(store.verifyAudit().ok).toBe(true);
+    await adapter.stop();
     store.close();
   });
 });
